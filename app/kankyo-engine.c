@@ -1,0 +1,689 @@
+/* kankyo-engine.c: project -> workers, tag store, simulators, write path.
+ *
+ * The write path is deliberately one chain of steps on the engine thread:
+ * check (actor, reason, tag, type, range), audit the request durably, queue
+ * it to the device's worker, and when the worker reports back, audit the
+ * result and complete the caller's task. A write that cannot be audited is
+ * never sent.
+ */
+#include "config.h"
+
+#include "kankyo-engine.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "kankyo-audit.h"
+#include "kankyo-device-worker.h"
+#include "kankyo-modules.h"
+#include "kankyo-sim-host.h"
+
+#define MAX_ACTOR_LENGTH 128
+#define MAX_REASON_LENGTH 1024
+
+G_DEFINE_QUARK (kankyo-engine-error-quark, kankyo_engine_error)
+
+typedef struct
+{
+  KankyoDeviceConfig *config;   /* owned by the project */
+  KankyoDriver *driver;
+  KankyoDeviceType *type;       /* NULL for map files and inline tags */
+  GPtrArray *specs;             /* KankyoTagSpec* resolved, 0-based */
+  guint *tag_ids;
+  guint online_tag;
+  guint error_tag;
+  KankyoDeviceWorker *worker;
+  char *endpoint_text;
+  gboolean enabled;
+} EngineDevice;
+
+struct _KankyoEngine
+{
+  GObject parent_instance;
+
+  KankyoProject *project;
+  char *data_dir;
+  char *audit_path;
+  KankyoTagStore *store;
+  GPtrArray *devices;           /* EngineDevice* */
+  GHashTable *device_by_name;   /* name -> EngineDevice* */
+  KankyoSimHost *sim;
+  double sim_speed;
+
+  KankyoAudit *audit;           /* used on the engine thread only */
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  gboolean running;
+};
+
+G_DEFINE_FINAL_TYPE (KankyoEngine, kankyo_engine, G_TYPE_OBJECT)
+
+static void
+engine_device_free (EngineDevice *dev)
+{
+  g_clear_pointer (&dev->worker, kankyo_device_worker_free);
+  g_clear_object (&dev->driver);
+  g_clear_object (&dev->type);
+  g_clear_pointer (&dev->specs, g_ptr_array_unref);
+  g_free (dev->tag_ids);
+  g_free (dev->endpoint_text);
+  g_free (dev);
+}
+
+static void
+kankyo_engine_finalize (GObject *object)
+{
+  KankyoEngine *self = KANKYO_ENGINE (object);
+
+  kankyo_engine_stop (self);
+  g_clear_pointer (&self->devices, g_ptr_array_unref);
+  g_clear_pointer (&self->device_by_name, g_hash_table_unref);
+  g_clear_pointer (&self->store, kankyo_tag_store_unref);
+  g_clear_pointer (&self->project, kankyo_project_free);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_free (self->data_dir);
+  g_free (self->audit_path);
+  G_OBJECT_CLASS (kankyo_engine_parent_class)->finalize (object);
+}
+
+static void
+kankyo_engine_class_init (KankyoEngineClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = kankyo_engine_finalize;
+}
+
+static void
+kankyo_engine_init (KankyoEngine *self)
+{
+  self->store = kankyo_tag_store_new ();
+  self->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) engine_device_free);
+  self->device_by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  self->context = g_main_context_new ();
+  self->sim_speed = 1.0;
+}
+
+static KankyoTagSpec *
+status_spec (const char *name, KankyoValueType type, const char *label)
+{
+  KankyoTagSpec *spec = kankyo_tag_spec_new ();
+
+  spec->name = g_strdup (name);
+  spec->label = g_strdup (label);
+  spec->value_type = type;
+  return spec;
+}
+
+static gboolean
+resolve_device (KankyoEngine *self, KankyoDeviceConfig *config, GError **error)
+{
+  g_autoptr (KankyoDeviceMap) type_map = NULL;
+  const KankyoDeviceMap *map = config->map;
+  EngineDevice *dev = g_new0 (EngineDevice, 1);
+  g_autoptr (KankyoTagSpec) online = NULL;
+  g_autoptr (KankyoTagSpec) last_error = NULL;
+
+  dev->config = config;
+  dev->enabled = TRUE;
+  g_ptr_array_add (self->devices, dev);
+  g_hash_table_insert (self->device_by_name, config->name, dev);
+
+  dev->driver = kankyo_modules_get_driver (config->driver, error);
+  if (dev->driver == NULL)
+    {
+      g_prefix_error (error, "%s: device %s: ", config->location, config->name);
+      return FALSE;
+    }
+
+  if (config->type_id != NULL)
+    {
+      g_autoptr (GBytes) bytes = NULL;
+      g_autofree char *map_name = NULL;
+
+      dev->type = kankyo_modules_get_device_type (config->type_id, error);
+      if (dev->type == NULL)
+        {
+          g_prefix_error (error, "%s: device %s: ", config->location, config->name);
+          return FALSE;
+        }
+      bytes = kankyo_device_type_get_map (dev->type, &map_name);
+      type_map = bytes ? kankyo_device_map_parse (bytes, map_name ? map_name : config->type_id, error)
+                       : NULL;
+      if (type_map == NULL)
+        {
+          if (bytes == NULL)
+            g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_CONFIG,
+                         "device type %s provides no register map", config->type_id);
+          g_prefix_error (error, "%s: device %s: ", config->location, config->name);
+          return FALSE;
+        }
+      map = type_map;
+    }
+  if (map == NULL)
+    {
+      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_CONFIG,
+                   "%s: device %s has no type, map or tags", config->location, config->name);
+      return FALSE;
+    }
+
+  dev->specs = kankyo_device_map_resolve_tags (map, config, error);
+  if (dev->specs == NULL)
+    return FALSE;
+
+  dev->tag_ids = g_new0 (guint, MAX (dev->specs->len, 1));
+  for (guint i = 0; i < dev->specs->len; i++)
+    dev->tag_ids[i] = kankyo_tag_store_add (self->store, config->name,
+                                            g_ptr_array_index (dev->specs, i));
+  online = status_spec ("_online", KANKYO_VALUE_BOOL, "Device answers");
+  last_error = status_spec ("_last_error", KANKYO_VALUE_STRING, "Last communication error");
+  dev->online_tag = kankyo_tag_store_add (self->store, config->name, online);
+  dev->error_tag = kankyo_tag_store_add (self->store, config->name, last_error);
+  return TRUE;
+}
+
+KankyoEngine *
+kankyo_engine_new (KankyoProject *project, const char *data_dir, GError **error)
+{
+  g_autoptr (KankyoEngine) self = g_object_new (KANKYO_TYPE_ENGINE, NULL);
+
+  g_return_val_if_fail (project != NULL, NULL);
+  g_return_val_if_fail (data_dir != NULL, NULL);
+
+  self->project = project;
+  self->data_dir = g_strdup (data_dir);
+  self->audit_path = g_build_filename (data_dir, "audit.db", NULL);
+
+  kankyo_modules_load ();
+  for (guint i = 0; i < project->devices->len; i++)
+    if (!resolve_device (self, g_ptr_array_index (project->devices, i), error))
+      return NULL;
+  return g_steal_pointer (&self);
+}
+
+void
+kankyo_engine_set_devices (KankyoEngine *self, const char *const *devices)
+{
+  g_return_if_fail (!self->running);
+  for (guint i = 0; i < self->devices->len; i++)
+    {
+      EngineDevice *dev = g_ptr_array_index (self->devices, i);
+
+      dev->enabled = devices == NULL || g_strv_contains (devices, dev->config->name);
+    }
+}
+
+void
+kankyo_engine_set_sim_speed (KankyoEngine *self, double speed)
+{
+  g_return_if_fail (!self->running);
+  self->sim_speed = speed > 0 ? speed : 1.0;
+}
+
+static gpointer
+engine_thread (gpointer data)
+{
+  KankyoEngine *self = data;
+
+  g_main_context_push_thread_default (self->context);
+  g_main_loop_run (self->loop);
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+static gboolean
+start_simulators (KankyoEngine *self, GError **error)
+{
+  for (guint i = 0; i < self->devices->len; i++)
+    {
+      EngineDevice *dev = g_ptr_array_index (self->devices, i);
+      g_autoptr (KankyoEndpoint) local = NULL;
+      g_autoptr (KankyoSimModel) model = NULL;
+      guint index;
+
+      if (!dev->enabled || dev->config->endpoint != NULL)
+        continue;
+      if (self->sim == NULL)
+        self->sim = kankyo_sim_host_new (self->sim_speed);
+      /* The embedded plant is served on loopback only, on a free port. */
+      local = kankyo_endpoint_parse ("tcp://127.0.0.1:0", NULL);
+      model = dev->type ? kankyo_device_type_create_model (dev->type) : NULL;
+      index = kankyo_sim_host_add (self->sim, dev->config->name, dev->specs, model, dev->driver,
+                                   local, dev->config->unit_id, error);
+      if (index == G_MAXUINT)
+        return FALSE;
+    }
+  if (self->sim == NULL)
+    return TRUE;
+  if (!kankyo_sim_host_start (self->sim, error))
+    return FALSE;
+
+  for (guint i = 0, s = 0; i < self->devices->len; i++)
+    {
+      EngineDevice *dev = g_ptr_array_index (self->devices, i);
+
+      if (!dev->enabled || dev->config->endpoint != NULL)
+        continue;
+      dev->endpoint_text = kankyo_sim_host_get_endpoint (self->sim, s++);
+    }
+  return TRUE;
+}
+
+static gboolean
+start_workers (KankyoEngine *self, GError **error)
+{
+  for (guint i = 0; i < self->devices->len; i++)
+    {
+      EngineDevice *dev = g_ptr_array_index (self->devices, i);
+      KankyoDeviceWorkerConfig wc = { 0 };
+      g_autoptr (KankyoEndpoint) endpoint = NULL;
+      g_autoptr (KankyoConnection) conn = NULL;
+
+      if (!dev->enabled)
+        continue;
+      if (dev->config->endpoint != NULL)
+        {
+          /* The configured endpoint as parsed, timeouts included. */
+          endpoint = kankyo_endpoint_copy (dev->config->endpoint);
+          g_free (dev->endpoint_text);
+          dev->endpoint_text = kankyo_endpoint_to_string (endpoint);
+        }
+      else
+        {
+          endpoint = kankyo_endpoint_parse (dev->endpoint_text, error);
+          if (endpoint == NULL)
+            return FALSE;
+        }
+      conn = kankyo_driver_create_connection (dev->driver, endpoint, error);
+      if (conn == NULL)
+        {
+          g_prefix_error (error, "device %s: ", dev->config->name);
+          return FALSE;
+        }
+      wc.name = dev->config->name;
+      wc.endpoint_text = dev->endpoint_text;
+      wc.unit_id = dev->config->unit_id;
+      wc.poll_period_ms = dev->config->poll_period_ms;
+      wc.max_gap = dev->config->max_gap;
+      wc.online_tag = dev->online_tag;
+      wc.error_tag = dev->error_tag;
+      dev->worker = kankyo_device_worker_new (&wc, conn, self->store, dev->tag_ids, dev->specs->len);
+    }
+  for (guint i = 0; i < self->devices->len; i++)
+    {
+      EngineDevice *dev = g_ptr_array_index (self->devices, i);
+
+      if (dev->worker != NULL)
+        kankyo_device_worker_start (dev->worker);
+    }
+  return TRUE;
+}
+
+gboolean
+kankyo_engine_start (KankyoEngine *self, GError **error)
+{
+  g_return_val_if_fail (KANKYO_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (!self->running, FALSE);
+
+  if (g_mkdir_with_parents (self->data_dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   "cannot create the data folder %s: %s", self->data_dir, g_strerror (saved));
+      return FALSE;
+    }
+  self->audit = kankyo_audit_open (self->audit_path, error);
+  if (self->audit == NULL)
+    return FALSE;
+
+  if (!start_simulators (self, error) || !start_workers (self, error))
+    {
+      kankyo_engine_stop (self);
+      return FALSE;
+    }
+
+  self->loop = g_main_loop_new (self->context, FALSE);
+  self->thread = g_thread_new ("kankyo engine", engine_thread, self);
+  self->running = TRUE;
+  return TRUE;
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+kankyo_engine_stop (KankyoEngine *self)
+{
+  g_return_if_fail (KANKYO_IS_ENGINE (self));
+
+  /* Workers first: pending writes complete (as failed) through the engine
+   * context, which is still running to record them. */
+  for (guint i = 0; self->devices != NULL && i < self->devices->len; i++)
+    {
+      EngineDevice *dev = g_ptr_array_index (self->devices, i);
+
+      if (dev->worker != NULL)
+        kankyo_device_worker_stop (dev->worker);
+    }
+  if (self->thread != NULL)
+    {
+      g_main_context_invoke (self->context, quit_loop, self->loop);
+      g_thread_join (self->thread);
+      self->thread = NULL;
+      /* Anything that arrived after the loop quit runs here. */
+      while (g_main_context_iteration (self->context, FALSE))
+        ;
+    }
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+  for (guint i = 0; self->devices != NULL && i < self->devices->len; i++)
+    {
+      EngineDevice *dev = g_ptr_array_index (self->devices, i);
+
+      g_clear_pointer (&dev->worker, kankyo_device_worker_free);
+    }
+  g_clear_pointer (&self->sim, kankyo_sim_host_free);
+  g_clear_pointer (&self->audit, kankyo_audit_close);
+  self->running = FALSE;
+}
+
+KankyoTagStore *
+kankyo_engine_get_tag_store (KankyoEngine *self)
+{
+  return self->store;
+}
+
+KankyoProject *
+kankyo_engine_get_project (KankyoEngine *self)
+{
+  return self->project;
+}
+
+const char *
+kankyo_engine_get_audit_path (KankyoEngine *self)
+{
+  return self->audit_path;
+}
+
+const char *
+kankyo_engine_get_tag_device (KankyoEngine *self, const char *tag)
+{
+  gint id = kankyo_tag_store_lookup (self->store, tag);
+
+  return id < 0 ? NULL : kankyo_tag_store_get_device (self->store, (guint) id);
+}
+
+/* ---- the write path ---- */
+
+typedef struct
+{
+  KankyoEngine *engine;
+  char *tag;
+  char *value_text;
+  char *actor;
+  char *reason;
+  KankyoValue value;
+  KankyoValue readback;
+  const KankyoTagSpec *spec;    /* owned by the tag store */
+  GError *error;
+  GTask *task;
+} WriteOp;
+
+static void
+write_op_free (WriteOp *op)
+{
+  g_free (op->tag);
+  g_free (op->value_text);
+  g_free (op->actor);
+  g_free (op->reason);
+  kankyo_value_clear (&op->value);
+  kankyo_value_clear (&op->readback);
+  g_clear_error (&op->error);
+  g_free (op);
+}
+
+static gboolean
+has_control_characters (const char *s)
+{
+  for (; *s; s++)
+    if ((guchar) *s < 0x20 && *s != '\t')
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+check_text (const char *what, const char *text, gsize max, GError **error)
+{
+  g_autofree char *trimmed = text ? g_strstrip (g_strdup (text)) : NULL;
+
+  if (trimmed == NULL || *trimmed == '\0')
+    {
+      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_INVALID,
+                   "a write needs %s", what);
+      return FALSE;
+    }
+  if (strlen (text) > max || !g_utf8_validate (text, -1, NULL) || has_control_characters (text))
+    {
+      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_INVALID,
+                   "%s must be one line of text of at most %zu bytes", what, max);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+audit_result (WriteOp *op, const char *new_value, const char *result)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!kankyo_audit_append (op->engine->audit, op->actor, "write.result", op->tag, NULL,
+                            new_value, op->reason, result, NULL, &error))
+    g_warning ("the result of writing %s could not be recorded in the audit trail: %s",
+               op->tag, error->message);
+}
+
+static gboolean
+write_complete (gpointer data)
+{
+  WriteOp *op = data;
+  GTask *task = op->task;
+
+  if (op->error != NULL)
+    {
+      g_autofree char *result = g_strconcat ("failed: ", op->error->message, NULL);
+
+      audit_result (op, NULL, result);
+      g_task_return_error (task, g_steal_pointer (&op->error));
+    }
+  else
+    {
+      g_autofree char *text = kankyo_tag_spec_format_value (op->spec, &op->readback);
+
+      audit_result (op, text, "ok");
+      g_task_return_boolean (task, TRUE);
+    }
+  g_object_unref (task);
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker thread. */
+static void
+write_done (gpointer user_data, const KankyoValue *readback, const GError *error)
+{
+  WriteOp *op = user_data;
+
+  if (error != NULL)
+    op->error = g_error_copy (error);
+  else
+    kankyo_value_copy (readback, &op->readback);
+  g_main_context_invoke (op->engine->context, write_complete, op);
+}
+
+static gboolean
+write_begin (gpointer data)
+{
+  GTask *task = data;
+  WriteOp *op = g_task_get_task_data (task);
+  KankyoEngine *self = op->engine;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *old_text = NULL;
+  g_autofree char *rejected = NULL;
+  const KankyoTagSpec *spec = NULL;
+  EngineDevice *dev = NULL;
+  KankyoTagSample current;
+  gint id;
+
+  op->task = task;
+  if (!check_text ("a user", op->actor, MAX_ACTOR_LENGTH, &error)
+      || !check_text ("a reason", op->reason, MAX_REASON_LENGTH, &error))
+    goto fail_unaudited;
+
+  id = kankyo_tag_store_lookup (self->store, op->tag);
+  if (id >= 0)
+    {
+      spec = kankyo_tag_store_get_spec (self->store, (guint) id);
+      dev = g_hash_table_lookup (self->device_by_name, kankyo_tag_store_get_device (self->store, (guint) id));
+      kankyo_tag_store_get (self->store, (guint) id, &current);
+      if (current.value.type != KANKYO_VALUE_NONE)
+        old_text = kankyo_tag_spec_format_value (spec, &current.value);
+      kankyo_tag_sample_clear (&current);
+    }
+
+  if (spec == NULL)
+    g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND,
+                 "there is no tag named %s", op->tag);
+  else if (!spec->writable)
+    g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_READ_ONLY,
+                 "%s is read-only", op->tag);
+  else if (dev == NULL || dev->worker == NULL)
+    g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_STOPPED,
+                 "%s is not being polled, so it cannot be written", op->tag);
+  else if (!kankyo_value_parse (spec->value_type, op->value_text, &op->value, &error)
+           || !kankyo_tag_spec_check_value (spec, &op->value, &error))
+    g_prefix_error (&error, "%s: ", op->tag);
+
+  if (error != NULL)
+    {
+      g_autoptr (GError) audit_error = NULL;
+
+      rejected = g_strconcat ("rejected: ", error->message, NULL);
+      if (!kankyo_audit_append (self->audit, op->actor, "write.request", op->tag, old_text,
+                                op->value_text, op->reason, rejected, NULL, &audit_error))
+        g_warning ("a rejected write of %s could not be recorded: %s", op->tag, audit_error->message);
+      goto fail_unaudited;
+    }
+
+  op->spec = spec;
+
+  /* Durable before the device hears of it. */
+  {
+    g_autoptr (GError) audit_error = NULL;
+
+    if (!kankyo_audit_append (self->audit, op->actor, "write.request", op->tag, old_text,
+                              op->value_text, op->reason, "pending", NULL, &audit_error))
+      {
+        g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_AUDIT,
+                     "the write of %s was not sent because the audit trail could not record it: %s",
+                     op->tag, audit_error->message);
+        goto fail_unaudited;
+      }
+  }
+
+  g_object_ref (task);
+  if (!kankyo_device_worker_queue_write (dev->worker, (guint) id, &op->value, write_done, op, &error))
+    {
+      g_autofree char *result = g_strconcat ("failed: ", error->message, NULL);
+
+      audit_result (op, NULL, result);
+      g_object_unref (task);
+      goto fail_unaudited;
+    }
+  return G_SOURCE_REMOVE;
+
+fail_unaudited:
+  g_task_return_error (task, g_steal_pointer (&error));
+  return G_SOURCE_REMOVE;
+}
+
+void
+kankyo_engine_write_async (KankyoEngine       *self,
+                           const char         *tag,
+                           const char         *value_text,
+                           const char         *actor,
+                           const char         *reason,
+                           GCancellable       *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer            user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  WriteOp *op;
+
+  g_return_if_fail (KANKYO_IS_ENGINE (self));
+  g_return_if_fail (tag != NULL && value_text != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kankyo_engine_write_async);
+  if (!self->running)
+    {
+      g_task_return_new_error (task, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_STOPPED,
+                               "the engine is not running");
+      return;
+    }
+  op = g_new0 (WriteOp, 1);
+  op->engine = self;
+  op->tag = g_strdup (tag);
+  op->value_text = g_strdup (value_text);
+  op->actor = g_strdup (actor);
+  op->reason = g_strdup (reason);
+  g_task_set_task_data (task, op, (GDestroyNotify) write_op_free);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, write_begin,
+                              g_steal_pointer (&task), g_object_unref);
+}
+
+gboolean
+kankyo_engine_write_finish (KankyoEngine *self,
+                            GAsyncResult *result,
+                            KankyoValue  *ret_readback,
+                            GError      **error)
+{
+  GTask *task = G_TASK (result);
+  WriteOp *op;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  if (!g_task_propagate_boolean (task, error))
+    return FALSE;
+  op = g_task_get_task_data (task);
+  if (ret_readback != NULL)
+    kankyo_value_copy (&op->readback, ret_readback);
+  return TRUE;
+}
+
+char *
+kankyo_engine_default_data_dir (const KankyoProject *project)
+{
+  const char *env = g_getenv ("KANKYO_DATA_DIR");
+  g_autofree char *safe = NULL;
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  safe = g_strdup (project->name ? project->name : "project");
+  g_strcanon (safe, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", '_');
+  return g_build_filename (g_get_user_data_dir (), "kankyo", safe, NULL);
+}
+
+KankyoProject *
+kankyo_engine_load_demo_project (GError **error)
+{
+  g_autoptr (GBytes) bytes = g_resources_lookup_data ("/org/kankyo/data/demo/demo.yaml",
+                                                      G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+
+  if (bytes == NULL)
+    return NULL;
+  return kankyo_project_load_from_bytes (bytes, "resource:///org/kankyo/data/demo/demo.yaml",
+                                         NULL, error);
+}

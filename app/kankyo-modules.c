@@ -1,0 +1,136 @@
+/* kankyo-modules.c: loading driver and device-type modules.
+ *
+ * The extension points are registered before any module loads, so a module
+ * that implements them finds them; instances are created once and kept, as
+ * drivers and device types hold no per-use state.
+ */
+#include "config.h"
+
+#include "kankyo-modules.h"
+
+G_DEFINE_QUARK (kankyo-modules-error-quark, kankyo_modules_error)
+
+static GMutex instances_mutex;
+static GHashTable *instances; /* "ep/name" -> GObject */
+/* Loaded modules stay for the life of the process; keeping the list makes
+ * that ownership visible (and to leak checkers, not a leak). */
+static GList *loaded_modules;
+
+static void
+load_path_list (const char *env_name, const char *fallback)
+{
+  const char *value = g_getenv (env_name);
+  g_auto (GStrv) dirs = NULL;
+
+  if (value == NULL || *value == '\0')
+    {
+      loaded_modules = g_list_concat (loaded_modules, g_io_modules_load_all_in_directory (fallback));
+      return;
+    }
+  dirs = g_strsplit (value, G_SEARCHPATH_SEPARATOR_S, -1);
+  for (guint i = 0; dirs[i] != NULL; i++)
+    {
+      if (*dirs[i] == '\0')
+        continue;
+      loaded_modules = g_list_concat (loaded_modules, g_io_modules_load_all_in_directory (dirs[i]));
+    }
+}
+
+void
+kankyo_modules_load (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      kankyo_plugin_register_extension_points ();
+      load_path_list ("KANKYO_DRIVER_PATH", KANKYO_DRIVERDIR);
+      load_path_list ("KANKYO_PLUGIN_PATH", KANKYO_PLUGINDIR);
+      g_once_init_leave (&once, 1);
+    }
+}
+
+static GObject *
+get_instance (const char *ep_name, const char *name, const char *what, GError **error)
+{
+  GIOExtensionPoint *ep;
+  GIOExtension *ext;
+  g_autofree char *key = NULL;
+  GObject *obj;
+
+  kankyo_modules_load ();
+  ep = g_io_extension_point_lookup (ep_name);
+  ext = (ep != NULL && name != NULL) ? g_io_extension_point_get_extension_by_name (ep, name) : NULL;
+  if (ext == NULL)
+    {
+      g_auto (GStrv) known = g_str_equal (ep_name, KANKYO_DRIVER_EXTENSION_POINT)
+                               ? kankyo_modules_list_drivers ()
+                               : kankyo_modules_list_device_types ();
+      g_autofree char *list = g_strjoinv (", ", known);
+
+      g_set_error (error, KANKYO_MODULES_ERROR, KANKYO_MODULES_ERROR_NOT_FOUND,
+                   "no %s named '%s' is installed; known: %s", what, name ? name : "",
+                   *list ? list : "none (are the plugins installed or KANKYO_PLUGIN_PATH set?)");
+      return NULL;
+    }
+
+  key = g_strconcat (ep_name, "/", name, NULL);
+  g_mutex_lock (&instances_mutex);
+  if (instances == NULL)
+    instances = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  obj = g_hash_table_lookup (instances, key);
+  if (obj == NULL)
+    {
+      obj = g_object_new (g_io_extension_get_type (ext), NULL);
+      g_hash_table_insert (instances, g_steal_pointer (&key), obj);
+    }
+  g_object_ref (obj);
+  g_mutex_unlock (&instances_mutex);
+  return obj;
+}
+
+KankyoDriver *
+kankyo_modules_get_driver (const char *name, GError **error)
+{
+  return (KankyoDriver *) get_instance (KANKYO_DRIVER_EXTENSION_POINT, name, "driver", error);
+}
+
+KankyoDeviceType *
+kankyo_modules_get_device_type (const char *id, GError **error)
+{
+  return (KankyoDeviceType *) get_instance (KANKYO_DEVICE_TYPE_EXTENSION_POINT, id,
+                                            "device type", error);
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+static GStrv
+list_names (const char *ep_name)
+{
+  GIOExtensionPoint *ep;
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+
+  kankyo_modules_load ();
+  ep = g_io_extension_point_lookup (ep_name);
+  for (GList *l = ep ? g_io_extension_point_get_extensions (ep) : NULL; l != NULL; l = l->next)
+    g_ptr_array_add (names, g_strdup (g_io_extension_get_name (l->data)));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+}
+
+GStrv
+kankyo_modules_list_device_types (void)
+{
+  return list_names (KANKYO_DEVICE_TYPE_EXTENSION_POINT);
+}
+
+GStrv
+kankyo_modules_list_drivers (void)
+{
+  return list_names (KANKYO_DRIVER_EXTENSION_POINT);
+}

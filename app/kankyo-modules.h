@@ -1,0 +1,32 @@
+/* kankyo-modules.h: finding drivers and device types in loadable modules.
+ *
+ * Modules are GIO modules scanned from the install directories, or from the
+ * colon-separated KANKYO_DRIVER_PATH and KANKYO_PLUGIN_PATH when set (a build
+ * tree, a test). Loading happens once per process.
+ */
+#pragma once
+
+#include <glib.h>
+#include "kankyo-plugin.h"
+
+G_BEGIN_DECLS
+
+#define KANKYO_MODULES_ERROR (kankyo_modules_error_quark ())
+GQuark kankyo_modules_error_quark (void);
+
+typedef enum
+{
+  KANKYO_MODULES_ERROR_NOT_FOUND,
+} KankyoModulesError;
+
+void              kankyo_modules_load              (void);
+/* A new reference to the driver registered under @name. */
+KankyoDriver     *kankyo_modules_get_driver        (const char *name,
+                                                    GError    **error);
+KankyoDeviceType *kankyo_modules_get_device_type   (const char *id,
+                                                    GError    **error);
+/* Sorted ids of every device type found. */
+GStrv             kankyo_modules_list_device_types (void);
+GStrv             kankyo_modules_list_drivers      (void);
+
+G_END_DECLS

@@ -1,0 +1,1013 @@
+/* kankyo-project.c: project files and device maps, from YAML to structs.
+ *
+ * The format is documented in docs/project-format.md. Everything a person
+ * can get wrong is checked here, where the file and the line are still
+ * known: unknown and duplicate keys, names, numbers and their ranges, the
+ * combination of register table, data type and bits, and the references
+ * between files. What the engine receives is therefore consistent; it only
+ * has to apply a device's base address and word order, which
+ * kankyo_device_map_resolve_tags () does.
+ */
+#include "kankyo-project.h"
+#include "kankyo-yaml.h"
+
+#include <math.h>
+#include <string.h>
+
+G_DEFINE_QUARK (kankyo-project-error-quark, kankyo_project_error)
+
+#define MAX_AREAS          1000
+#define MAX_DEVICES        1000
+#define MAX_MAP_TAGS       10000
+#define MAX_PROJECT_TAGS   100000
+#define MAX_UNIT_ID        247
+#define MAX_GAP            100
+#define MIN_POLL_MS        10
+#define MAX_POLL_MS        3600000
+#define DEFAULT_POLL_MS    1000
+#define DEFAULT_DRIVER     "modbus"
+#define SIMULATED_ENDPOINT "simulated"
+
+enum
+{
+  PROJECT_NAME,
+  PROJECT_AREAS,
+  N_PROJECT_KEYS
+};
+
+static const char * const project_keys[] = {
+  [PROJECT_NAME] = "project",
+  [PROJECT_AREAS] = "areas",
+  [N_PROJECT_KEYS] = NULL,
+};
+
+enum
+{
+  AREA_NAME,
+  AREA_LABEL,
+  AREA_DEVICES,
+  N_AREA_KEYS
+};
+
+static const char * const area_keys[] = {
+  [AREA_NAME] = "name",
+  [AREA_LABEL] = "label",
+  [AREA_DEVICES] = "devices",
+  [N_AREA_KEYS] = NULL,
+};
+
+enum
+{
+  DEVICE_NAME,
+  DEVICE_LABEL,
+  DEVICE_TYPE,
+  DEVICE_MAP,
+  DEVICE_TAGS,
+  DEVICE_DRIVER,
+  DEVICE_ENDPOINT,
+  DEVICE_UNIT_ID,
+  DEVICE_POLL_PERIOD,
+  DEVICE_WORD_ORDER,
+  DEVICE_BASE_ADDRESS,
+  DEVICE_MAX_GAP,
+  N_DEVICE_KEYS
+};
+
+static const char * const device_keys[] = {
+  [DEVICE_NAME] = "name",
+  [DEVICE_LABEL] = "label",
+  [DEVICE_TYPE] = "type",
+  [DEVICE_MAP] = "map",
+  [DEVICE_TAGS] = "tags",
+  [DEVICE_DRIVER] = "driver",
+  [DEVICE_ENDPOINT] = "endpoint",
+  [DEVICE_UNIT_ID] = "unit-id",
+  [DEVICE_POLL_PERIOD] = "poll-period",
+  [DEVICE_WORD_ORDER] = "word-order",
+  [DEVICE_BASE_ADDRESS] = "base-address",
+  [DEVICE_MAX_GAP] = "max-gap",
+  [N_DEVICE_KEYS] = NULL,
+};
+
+enum
+{
+  MAP_DEVICE_TYPE,
+  MAP_VENDOR,
+  MAP_MODEL,
+  MAP_DESCRIPTION,
+  MAP_WORD_ORDER,
+  MAP_BASE_ADDRESS,
+  MAP_TAGS,
+  N_MAP_KEYS
+};
+
+static const char * const map_keys[] = {
+  [MAP_DEVICE_TYPE] = "device-type",
+  [MAP_VENDOR] = "vendor",
+  [MAP_MODEL] = "model",
+  [MAP_DESCRIPTION] = "description",
+  [MAP_WORD_ORDER] = "word-order",
+  [MAP_BASE_ADDRESS] = "base-address",
+  [MAP_TAGS] = "tags",
+  [N_MAP_KEYS] = NULL,
+};
+
+enum
+{
+  TAG_NAME,
+  TAG_LABEL,
+  TAG_UNIT,
+  TAG_DESCRIPTION,
+  TAG_AREA,
+  TAG_ADDRESS,
+  TAG_TYPE,
+  TAG_BIT,
+  TAG_BITS,
+  TAG_WORD_ORDER,
+  TAG_SCALE,
+  TAG_OFFSET,
+  TAG_MIN,
+  TAG_MAX,
+  TAG_ACCESS,
+  N_TAG_KEYS
+};
+
+static const char * const tag_keys[] = {
+  [TAG_NAME] = "name",
+  [TAG_LABEL] = "label",
+  [TAG_UNIT] = "unit",
+  [TAG_DESCRIPTION] = "description",
+  [TAG_AREA] = "area",
+  [TAG_ADDRESS] = "address",
+  [TAG_TYPE] = "type",
+  [TAG_BIT] = "bit",
+  [TAG_BITS] = "bits",
+  [TAG_WORD_ORDER] = "word-order",
+  [TAG_SCALE] = "scale",
+  [TAG_OFFSET] = "offset",
+  [TAG_MIN] = "min",
+  [TAG_MAX] = "max",
+  [TAG_ACCESS] = "access",
+  [N_TAG_KEYS] = NULL,
+};
+
+static const char * const access_choices[] = { "read", "read-write", NULL };
+
+#define AREA_CHOICES       "coil, discrete-input, holding or input"
+#define DATA_TYPE_CHOICES  "bool, bit, bitfield, int16, uint16, int32, uint32, float32 or float64"
+#define WORD_ORDER_CHOICES "ABCD, CDAB, BADC or DCBA"
+
+/* State of one project load: the names seen so far, for uniqueness, and the
+ * running tag count, so map files cannot multiply beyond the bound. */
+typedef struct
+{
+  KankyoYaml *yaml;
+  const char *dir;
+  GHashTable *area_names;   /* name -> location, owned */
+  GHashTable *device_names; /* name -> location, owned */
+  guint n_tags;
+} LoadContext;
+
+/* ---- freeing ---- */
+
+static void
+map_tag_free (KankyoMapTag *tag)
+{
+  if (tag == NULL)
+    return;
+  kankyo_tag_spec_free (tag->spec);
+  g_free (tag->location);
+  g_free (tag);
+}
+
+void
+kankyo_device_map_free (KankyoDeviceMap *map)
+{
+  if (map == NULL)
+    return;
+  g_free (map->id);
+  g_free (map->vendor);
+  g_free (map->model);
+  g_free (map->description);
+  g_clear_pointer (&map->tags, g_ptr_array_unref);
+  g_free (map->source);
+  g_free (map);
+}
+
+static void
+area_config_free (KankyoAreaConfig *area)
+{
+  if (area == NULL)
+    return;
+  g_free (area->name);
+  g_free (area->label);
+  g_free (area);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoAreaConfig, area_config_free)
+
+static void
+device_config_free (KankyoDeviceConfig *device)
+{
+  if (device == NULL)
+    return;
+  g_free (device->name);
+  g_free (device->label);
+  g_free (device->area);
+  g_free (device->type_id);
+  kankyo_device_map_free (device->map);
+  g_free (device->driver);
+  kankyo_endpoint_free (device->endpoint);
+  g_free (device->location);
+  g_free (device);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoDeviceConfig, device_config_free)
+
+void
+kankyo_project_free (KankyoProject *project)
+{
+  if (project == NULL)
+    return;
+  g_free (project->name);
+  g_free (project->path);
+  g_free (project->dir);
+  g_clear_pointer (&project->areas, g_ptr_array_unref);
+  g_clear_pointer (&project->devices, g_ptr_array_unref);
+  g_free (project);
+}
+
+/* ---- shared pieces ---- */
+
+static gboolean
+get_optional_string (KankyoYaml            *yaml,
+                     yaml_node_t           *node,
+                     const char            *key,
+                     KankyoYamlStringKind   kind,
+                     char                 **ret_string,
+                     GError               **error)
+{
+  if (node == NULL)
+    return TRUE;
+  return kankyo_yaml_get_string (yaml, node, key, kind, ret_string, error);
+}
+
+/* Checks a name against those seen before and records it. */
+static gboolean
+claim_name (KankyoYaml   *yaml,
+            yaml_node_t  *node,
+            GHashTable   *seen,
+            const char   *what,
+            const char   *name,
+            GError      **error)
+{
+  const char *first = g_hash_table_lookup (seen, name);
+
+  if (first != NULL)
+    {
+      kankyo_yaml_set_error (yaml, node, error, "name: duplicate %s name '%s'; it is first used at %s",
+                             what, name, first);
+      return FALSE;
+    }
+  g_hash_table_insert (seen, g_strdup (name), kankyo_yaml_location (yaml, node));
+  return TRUE;
+}
+
+static gboolean
+get_word_order (KankyoYaml       *yaml,
+                yaml_node_t      *node,
+                KankyoWordOrder  *ret_order,
+                GError          **error)
+{
+  const char *text = NULL;
+
+  if (!kankyo_yaml_get_scalar (yaml, node, "word-order", WORD_ORDER_CHOICES, &text, error))
+    return FALSE;
+  if (!kankyo_word_order_from_string (text, ret_order))
+    {
+      kankyo_yaml_set_expected_error (yaml, node, "word-order", WORD_ORDER_CHOICES, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+get_base_address (KankyoYaml   *yaml,
+                  yaml_node_t  *node,
+                  guint        *ret_base,
+                  GError      **error)
+{
+  gint64 value;
+
+  if (!kankyo_yaml_get_int (yaml, node, "base-address", 0, 1, &value, error))
+    return FALSE;
+  *ret_base = (guint) value;
+  return TRUE;
+}
+
+/* ---- tags ---- */
+
+static gboolean
+is_bit_of_register (KankyoDataType type)
+{
+  return type == KANKYO_DATA_BIT || type == KANKYO_DATA_BITFIELD;
+}
+
+static KankyoMapTag *
+parse_tag (KankyoYaml             *yaml,
+           yaml_node_t            *node,
+           const KankyoDeviceMap  *map,
+           GHashTable             *names,
+           GError                **error)
+{
+  g_autoptr (KankyoTagSpec) spec = kankyo_tag_spec_new ();
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *what = NULL;
+  KankyoRegisterSpec *reg = &spec->reg;
+  KankyoRegisterSpec check;
+  KankyoMapTag *tag;
+  yaml_node_t *v[N_TAG_KEYS];
+  const char *text = NULL;
+  gboolean plain;
+  gint64 address;
+  gint64 n;
+  guint width;
+
+  if (!kankyo_yaml_get_fields (yaml, node, "tag", tag_keys, v, error)
+      || !kankyo_yaml_require (yaml, node, "tag", "name", v[TAG_NAME], error)
+      || !kankyo_yaml_get_identifier (yaml, v[TAG_NAME], "name", FALSE, &spec->name, error))
+    return NULL;
+  what = g_strdup_printf ("tag '%s'", spec->name);
+  if (!kankyo_yaml_require (yaml, node, what, "area", v[TAG_AREA], error)
+      || !kankyo_yaml_require (yaml, node, what, "address", v[TAG_ADDRESS], error)
+      || !kankyo_yaml_require (yaml, node, what, "type", v[TAG_TYPE], error))
+    return NULL;
+  if (g_hash_table_contains (names, spec->name))
+    {
+      kankyo_yaml_set_error (yaml, v[TAG_NAME], error,
+                             "name: duplicate tag name '%s'; it is first used at %s",
+                             spec->name, (const char *) g_hash_table_lookup (names, spec->name));
+      return NULL;
+    }
+
+  if (!get_optional_string (yaml, v[TAG_LABEL], "label", KANKYO_YAML_STRING_LINE,
+                            &spec->label, error)
+      || !get_optional_string (yaml, v[TAG_UNIT], "unit", KANKYO_YAML_STRING_LINE,
+                               &spec->unit, error)
+      || !get_optional_string (yaml, v[TAG_DESCRIPTION], "description", KANKYO_YAML_STRING_TEXT,
+                               &spec->description, error))
+    return NULL;
+
+  /* Table and type first: they decide which other keys make sense. */
+  if (!kankyo_yaml_get_scalar (yaml, v[TAG_AREA], "area", AREA_CHOICES, &text, error))
+    return NULL;
+  if (!kankyo_area_from_string (text, &reg->area))
+    {
+      kankyo_yaml_set_expected_error (yaml, v[TAG_AREA], "area", AREA_CHOICES, error);
+      return NULL;
+    }
+  if (!kankyo_yaml_get_scalar (yaml, v[TAG_TYPE], "type", DATA_TYPE_CHOICES, &text, error))
+    return NULL;
+  if (!kankyo_data_type_from_string (text, &reg->data_type))
+    {
+      kankyo_yaml_set_expected_error (yaml, v[TAG_TYPE], "type", DATA_TYPE_CHOICES, error);
+      return NULL;
+    }
+  if (kankyo_area_is_bits (reg->area) && reg->data_type != KANKYO_DATA_BOOL)
+    {
+      kankyo_yaml_set_error (yaml, v[TAG_TYPE], error,
+                             "type: area %s holds single bits, so the type must be bool, found '%s'",
+                             kankyo_area_to_string (reg->area),
+                             kankyo_data_type_to_string (reg->data_type));
+      return NULL;
+    }
+  if (!kankyo_area_is_bits (reg->area) && reg->data_type == KANKYO_DATA_BOOL)
+    {
+      kankyo_yaml_set_error (yaml, v[TAG_TYPE], error,
+                             "type: bool fits only area coil or discrete-input; "
+                             "for one bit of a %s register use type bit",
+                             kankyo_area_to_string (reg->area));
+      return NULL;
+    }
+
+  if (is_bit_of_register (reg->data_type))
+    {
+      if (!kankyo_yaml_require (yaml, node, what, "bit", v[TAG_BIT], error)
+          || !kankyo_yaml_get_int (yaml, v[TAG_BIT], "bit", 0, 15, &n, error))
+        return NULL;
+      reg->bit = (guint8) n;
+    }
+  else if (v[TAG_BIT] != NULL)
+    {
+      kankyo_yaml_set_error (yaml, v[TAG_BIT], error,
+                             "bit: only tags of type bit or bitfield have a bit, this one is %s",
+                             kankyo_data_type_to_string (reg->data_type));
+      return NULL;
+    }
+  if (reg->data_type == KANKYO_DATA_BITFIELD)
+    {
+      if (!kankyo_yaml_require (yaml, node, what, "bits", v[TAG_BITS], error)
+          || !kankyo_yaml_get_int (yaml, v[TAG_BITS], "bits", 1, 16, &n, error))
+        return NULL;
+      if (reg->bit + n > 16)
+        {
+          kankyo_yaml_set_error (yaml, v[TAG_BITS], error,
+                                 "bits: bits %u to %u do not fit in a 16-bit register",
+                                 reg->bit, (guint) (reg->bit + n - 1));
+          return NULL;
+        }
+      reg->bit_count = (guint8) n;
+    }
+  else if (v[TAG_BITS] != NULL)
+    {
+      kankyo_yaml_set_error (yaml, v[TAG_BITS], error,
+                             "bits: only tags of type bitfield have a width in bits, this one is %s",
+                             kankyo_data_type_to_string (reg->data_type));
+      return NULL;
+    }
+
+  if (!kankyo_yaml_get_int (yaml, v[TAG_ADDRESS], "address",
+                            map->base_address, G_MAXUINT16 + (gint64) map->base_address,
+                            &address, error))
+    return NULL;
+  width = kankyo_data_type_width (reg->data_type);
+  if (address - map->base_address + width > G_MAXUINT16 + 1)
+    {
+      kankyo_yaml_set_error (yaml, v[TAG_ADDRESS], error,
+                             "address: a %s takes %u registers, so at %" G_GINT64_FORMAT
+                             " it runs past the last one",
+                             kankyo_data_type_to_string (reg->data_type), width, address);
+      return NULL;
+    }
+
+  reg->word_order = map->word_order;
+  if (v[TAG_WORD_ORDER] != NULL && !get_word_order (yaml, v[TAG_WORD_ORDER], &reg->word_order, error))
+    return NULL;
+
+  /* Bits are true or false: scaling and ranges would mean nothing. */
+  plain = reg->data_type == KANKYO_DATA_BOOL || reg->data_type == KANKYO_DATA_BIT;
+  for (guint k = TAG_SCALE; k <= TAG_MAX; k++)
+    if (plain && v[k] != NULL)
+      {
+        kankyo_yaml_set_error (yaml, v[k], error, "%s: a %s tag is true or false and has no %s",
+                               tag_keys[k], kankyo_data_type_to_string (reg->data_type),
+                               tag_keys[k]);
+        return NULL;
+      }
+  if (v[TAG_SCALE] != NULL)
+    {
+      if (!kankyo_yaml_get_double (yaml, v[TAG_SCALE], "scale", &reg->gain, error))
+        return NULL;
+      if (reg->gain == 0.0)
+        {
+          kankyo_yaml_set_expected_error (yaml, v[TAG_SCALE], "scale",
+                                          "a number other than zero", error);
+          return NULL;
+        }
+    }
+  if (v[TAG_OFFSET] != NULL
+      && !kankyo_yaml_get_double (yaml, v[TAG_OFFSET], "offset", &reg->offset, error))
+    return NULL;
+  if (v[TAG_MIN] != NULL && !kankyo_yaml_get_double (yaml, v[TAG_MIN], "min", &spec->min, error))
+    return NULL;
+  if (v[TAG_MAX] != NULL && !kankyo_yaml_get_double (yaml, v[TAG_MAX], "max", &spec->max, error))
+    return NULL;
+  if (!isnan (spec->min) && !isnan (spec->max) && !(spec->min < spec->max))
+    {
+      char min_text[G_ASCII_DTOSTR_BUF_SIZE];
+      g_autofree char *expected = NULL;
+
+      g_ascii_dtostr (min_text, sizeof min_text, spec->min);
+      expected = g_strdup_printf ("a number greater than min (%s)", min_text);
+      kankyo_yaml_set_expected_error (yaml, v[TAG_MAX], "max", expected, error);
+      return NULL;
+    }
+
+  if (v[TAG_ACCESS] != NULL)
+    {
+      guint access;
+
+      if (!kankyo_yaml_get_choice (yaml, v[TAG_ACCESS], "access", access_choices, &access, error))
+        return NULL;
+      spec->writable = access == 1;
+      if (spec->writable && !kankyo_area_is_writable (reg->area))
+        {
+          kankyo_yaml_set_error (yaml, v[TAG_ACCESS], error,
+                                 "access: area %s is read-only; only coils and holding "
+                                 "registers can be read-write",
+                                 kankyo_area_to_string (reg->area));
+          return NULL;
+        }
+    }
+
+  spec->value_type = kankyo_register_spec_value_type (reg);
+
+  /* The codec has the last word on the combination, at the 0-based address. */
+  check = *reg;
+  check.address = (guint16) (address - map->base_address);
+  if (!kankyo_register_spec_validate (&check, &local_error))
+    {
+      kankyo_yaml_set_error (yaml, node, error, "tag '%s': %s", spec->name, local_error->message);
+      return NULL;
+    }
+
+  /* Register number 65536 (base-address 1) does not fit reg.address;
+   * tag->address is the authoritative address as written. */
+  reg->address = (guint16) MIN (address, G_MAXUINT16);
+
+  tag = g_new0 (KankyoMapTag, 1);
+  tag->address = (guint32) address;
+  tag->has_word_order = v[TAG_WORD_ORDER] != NULL;
+  tag->location = kankyo_yaml_location (yaml, node);
+  tag->spec = g_steal_pointer (&spec);
+  g_hash_table_insert (names, g_strdup (tag->spec->name), kankyo_yaml_location (yaml, v[TAG_NAME]));
+  return tag;
+}
+
+/* Fills map->tags; the map's word order and base address must be set. */
+static gboolean
+parse_tags (KankyoYaml       *yaml,
+            yaml_node_t      *node,
+            KankyoDeviceMap  *map,
+            GError          **error)
+{
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  guint n;
+
+  if (!kankyo_yaml_get_sequence (yaml, node, "tags", "a list of tags", 1, MAX_MAP_TAGS, &n, error))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      KankyoMapTag *tag = parse_tag (yaml, kankyo_yaml_sequence_nth (yaml, node, i), map, names, error);
+
+      if (tag == NULL)
+        return FALSE;
+      g_ptr_array_add (map->tags, tag);
+    }
+  return TRUE;
+}
+
+static KankyoDeviceMap *
+device_map_new (const char *source)
+{
+  KankyoDeviceMap *map = g_new0 (KankyoDeviceMap, 1);
+
+  map->word_order = KANKYO_WORD_ORDER_ABCD;
+  map->tags = g_ptr_array_new_with_free_func ((GDestroyNotify) map_tag_free);
+  map->source = g_strdup (source);
+  return map;
+}
+
+/* ---- device maps ---- */
+
+static KankyoDeviceMap *
+parse_map (KankyoYaml  *yaml,
+           GError     **error)
+{
+  g_autoptr (KankyoDeviceMap) map = device_map_new (kankyo_yaml_get_name (yaml));
+  yaml_node_t *root = kankyo_yaml_get_root (yaml);
+  yaml_node_t *v[N_MAP_KEYS];
+
+  if (!kankyo_yaml_get_fields (yaml, root, "device map", map_keys, v, error)
+      || !kankyo_yaml_require (yaml, root, "device map", "device-type", v[MAP_DEVICE_TYPE], error)
+      || !kankyo_yaml_require (yaml, root, "device map", "tags", v[MAP_TAGS], error)
+      || !kankyo_yaml_get_identifier (yaml, v[MAP_DEVICE_TYPE], "device-type", TRUE, &map->id, error)
+      || !get_optional_string (yaml, v[MAP_VENDOR], "vendor", KANKYO_YAML_STRING_LINE,
+                               &map->vendor, error)
+      || !get_optional_string (yaml, v[MAP_MODEL], "model", KANKYO_YAML_STRING_LINE,
+                               &map->model, error)
+      || !get_optional_string (yaml, v[MAP_DESCRIPTION], "description", KANKYO_YAML_STRING_TEXT,
+                               &map->description, error))
+    return NULL;
+  if (v[MAP_WORD_ORDER] != NULL && !get_word_order (yaml, v[MAP_WORD_ORDER], &map->word_order, error))
+    return NULL;
+  if (v[MAP_BASE_ADDRESS] != NULL
+      && !get_base_address (yaml, v[MAP_BASE_ADDRESS], &map->base_address, error))
+    return NULL;
+  if (!parse_tags (yaml, v[MAP_TAGS], map, error))
+    return NULL;
+  return g_steal_pointer (&map);
+}
+
+KankyoDeviceMap *
+kankyo_device_map_parse (GBytes      *bytes,
+                         const char  *name,
+                         GError     **error)
+{
+  g_autoptr (KankyoYaml) yaml = NULL;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  yaml = kankyo_yaml_load (bytes, name, error);
+  if (yaml == NULL)
+    return NULL;
+  return parse_map (yaml, error);
+}
+
+KankyoDeviceMap *
+kankyo_device_map_load (const char  *path,
+                        GError     **error)
+{
+  g_autoptr (GBytes) bytes = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  bytes = kankyo_yaml_read_file (path, error);
+  if (bytes == NULL)
+    return NULL;
+  return kankyo_device_map_parse (bytes, path, error);
+}
+
+GPtrArray *
+kankyo_device_map_resolve_tags (const KankyoDeviceMap     *map,
+                                const KankyoDeviceConfig  *device,
+                                GError                   **error)
+{
+  g_autoptr (GPtrArray) specs = NULL;
+  KankyoWordOrder order;
+  guint base;
+
+  g_return_val_if_fail (map != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  base = device != NULL && device->base_address_set ? device->base_address : map->base_address;
+  order = device != NULL && device->word_order_set ? device->word_order : map->word_order;
+
+  specs = g_ptr_array_new_full (map->tags->len, (GDestroyNotify) kankyo_tag_spec_free);
+  for (guint i = 0; i < map->tags->len; i++)
+    {
+      const KankyoMapTag *tag = g_ptr_array_index (map->tags, i);
+      g_autoptr (KankyoTagSpec) spec = NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      if (tag->address < base)
+        {
+          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
+                       "%s: tag '%s': address %u is not a register number; with "
+                       "base-address %u%s%s addresses start at %u",
+                       tag->location, tag->spec->name, tag->address, base,
+                       device != NULL ? " of device " : "",
+                       device != NULL ? device->name : "", base);
+          return NULL;
+        }
+      if (tag->address - base > G_MAXUINT16)
+        {
+          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
+                       "%s: tag '%s': address %u is past the last register with base-address %u",
+                       tag->location, tag->spec->name, tag->address, base);
+          return NULL;
+        }
+
+      spec = kankyo_tag_spec_copy (tag->spec);
+      spec->reg.address = (guint16) (tag->address - base);
+      if (!tag->has_word_order)
+        spec->reg.word_order = order;
+      if (!kankyo_register_spec_validate (&spec->reg, &local_error))
+        {
+          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
+                       "%s: tag '%s': %s", tag->location, tag->spec->name, local_error->message);
+          return NULL;
+        }
+      g_ptr_array_add (specs, g_steal_pointer (&spec));
+    }
+  return g_steal_pointer (&specs);
+}
+
+/* ---- projects ---- */
+
+/* The yaml_node_t with the latest position among @nodes (NULL ones skipped). */
+static yaml_node_t *
+last_in_document (yaml_node_t **nodes,
+                  guint         n_nodes)
+{
+  yaml_node_t *last = NULL;
+
+  for (guint i = 0; i < n_nodes; i++)
+    if (nodes[i] != NULL && (last == NULL || nodes[i]->start_mark.index > last->start_mark.index))
+      last = nodes[i];
+  return last;
+}
+
+static gboolean
+load_map_file (LoadContext         *ctx,
+               yaml_node_t         *node,
+               KankyoDeviceConfig  *device,
+               GError             **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *written = NULL;
+  g_autofree char *path = NULL;
+
+  if (!kankyo_yaml_get_string (ctx->yaml, node, "map", KANKYO_YAML_STRING_LINE, &written, error))
+    return FALSE;
+  if (g_path_is_absolute (written))
+    path = g_strdup (written);
+  else if (ctx->dir != NULL)
+    path = g_build_filename (ctx->dir, written, NULL);
+  else
+    {
+      kankyo_yaml_set_error (ctx->yaml, node, error,
+                             "map: '%s' is a relative path, but this project is not in a "
+                             "folder; write an absolute path", written);
+      return FALSE;
+    }
+
+  bytes = kankyo_yaml_read_file (path, &local_error);
+  if (bytes == NULL)
+    {
+      g_autofree char *location = kankyo_yaml_location (ctx->yaml, node);
+
+      g_set_error (error, KANKYO_PROJECT_ERROR, local_error->code, "%s: map: %s",
+                   location, local_error->message);
+      return FALSE;
+    }
+  device->map = kankyo_device_map_parse (bytes, path, &local_error);
+  if (device->map == NULL)
+    {
+      /* The message starts at the map file's own line; say who used it. */
+      g_set_error (error, KANKYO_PROJECT_ERROR, local_error->code,
+                   "%s (in the map of device '%s' at %s)",
+                   local_error->message, device->name, device->location);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static KankyoDeviceConfig *
+parse_device (LoadContext  *ctx,
+              yaml_node_t  *node,
+              const char   *area,
+              GError      **error)
+{
+  g_autoptr (KankyoDeviceConfig) device = g_new0 (KankyoDeviceConfig, 1);
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *what = NULL;
+  KankyoYaml *yaml = ctx->yaml;
+  yaml_node_t *v[N_DEVICE_KEYS];
+  yaml_node_t *sources[3];
+  const char *text = NULL;
+  guint n_sources = 0;
+  gint64 n;
+
+  if (!kankyo_yaml_get_fields (yaml, node, "device", device_keys, v, error)
+      || !kankyo_yaml_require (yaml, node, "device", "name", v[DEVICE_NAME], error)
+      || !kankyo_yaml_get_identifier (yaml, v[DEVICE_NAME], "name", FALSE, &device->name, error)
+      || !claim_name (yaml, v[DEVICE_NAME], ctx->device_names, "device", device->name, error)
+      || !get_optional_string (yaml, v[DEVICE_LABEL], "label", KANKYO_YAML_STRING_LINE,
+                               &device->label, error))
+    return NULL;
+  device->area = g_strdup (area);
+  device->location = kankyo_yaml_location (yaml, node);
+
+  sources[0] = v[DEVICE_TYPE];
+  sources[1] = v[DEVICE_MAP];
+  sources[2] = v[DEVICE_TAGS];
+  for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
+    n_sources += sources[i] != NULL;
+  if (n_sources == 0)
+    {
+      kankyo_yaml_set_error (yaml, node, error,
+                             "device '%s': missing its tags; give one of the keys type, map or tags",
+                             device->name);
+      return NULL;
+    }
+  if (n_sources > 1)
+    {
+      yaml_node_t *extra = last_in_document (sources, G_N_ELEMENTS (sources));
+      const char *key = extra == v[DEVICE_TYPE] ? "type" : extra == v[DEVICE_MAP] ? "map" : "tags";
+
+      kankyo_yaml_set_error (yaml, extra, error,
+                             "%s: a device takes its tags from exactly one of type, map or "
+                             "tags; device '%s' has more than one", key, device->name);
+      return NULL;
+    }
+
+  device->driver = g_strdup (DEFAULT_DRIVER);
+  if (v[DEVICE_DRIVER] != NULL)
+    {
+      g_clear_pointer (&device->driver, g_free);
+      if (!kankyo_yaml_get_identifier (yaml, v[DEVICE_DRIVER], "driver", FALSE, &device->driver, error))
+        return NULL;
+    }
+
+  what = g_strdup_printf ("device '%s'", device->name);
+  if (!kankyo_yaml_require (yaml, node, what, "endpoint", v[DEVICE_ENDPOINT], error)
+      || !kankyo_yaml_get_scalar (yaml, v[DEVICE_ENDPOINT], "endpoint",
+                                  "an endpoint such as tcp://192.168.0.10:502, "
+                                  "rtu:///dev/ttyUSB0?baud=9600 or simulated",
+                                  &text, error))
+    return NULL;
+  if (!g_str_equal (text, SIMULATED_ENDPOINT))
+    {
+      device->endpoint = kankyo_endpoint_parse (text, &local_error);
+      if (device->endpoint == NULL)
+        {
+          kankyo_yaml_set_error (yaml, v[DEVICE_ENDPOINT], error, "endpoint: %s",
+                                 local_error->message);
+          return NULL;
+        }
+    }
+
+  device->unit_id = 1;
+  if (v[DEVICE_UNIT_ID] != NULL)
+    {
+      if (!kankyo_yaml_get_int (yaml, v[DEVICE_UNIT_ID], "unit-id", 0, MAX_UNIT_ID, &n, error))
+        return NULL;
+      device->unit_id = (guint8) n;
+    }
+  device->poll_period_ms = DEFAULT_POLL_MS;
+  if (v[DEVICE_POLL_PERIOD] != NULL
+      && !kankyo_yaml_get_duration_ms (yaml, v[DEVICE_POLL_PERIOD], "poll-period",
+                                       MIN_POLL_MS, MAX_POLL_MS, &device->poll_period_ms, error))
+    return NULL;
+  if (v[DEVICE_WORD_ORDER] != NULL)
+    {
+      if (!get_word_order (yaml, v[DEVICE_WORD_ORDER], &device->word_order, error))
+        return NULL;
+      device->word_order_set = TRUE;
+    }
+  if (v[DEVICE_BASE_ADDRESS] != NULL)
+    {
+      if (!get_base_address (yaml, v[DEVICE_BASE_ADDRESS], &device->base_address, error))
+        return NULL;
+      device->base_address_set = TRUE;
+    }
+  if (v[DEVICE_MAX_GAP] != NULL)
+    {
+      if (!kankyo_yaml_get_int (yaml, v[DEVICE_MAX_GAP], "max-gap", 0, MAX_GAP, &n, error))
+        return NULL;
+      device->max_gap = (guint) n;
+    }
+
+  if (v[DEVICE_TYPE] != NULL)
+    {
+      if (!kankyo_yaml_get_identifier (yaml, v[DEVICE_TYPE], "type", TRUE, &device->type_id, error))
+        return NULL;
+    }
+  else if (v[DEVICE_MAP] != NULL)
+    {
+      if (!load_map_file (ctx, v[DEVICE_MAP], device, error))
+        return NULL;
+    }
+  else
+    {
+      /* Inline tags: the device is its own map. */
+      device->map = device_map_new (kankyo_yaml_get_name (yaml));
+      device->map->word_order = device->word_order_set ? device->word_order : KANKYO_WORD_ORDER_ABCD;
+      device->map->base_address = device->base_address_set ? device->base_address : 0;
+      if (!parse_tags (yaml, v[DEVICE_TAGS], device->map, error))
+        return NULL;
+    }
+
+  if (device->map != NULL)
+    {
+      yaml_node_t *at = v[DEVICE_MAP] != NULL ? v[DEVICE_MAP] : v[DEVICE_TAGS];
+
+      if (ctx->n_tags + device->map->tags->len > MAX_PROJECT_TAGS)
+        {
+          kankyo_yaml_set_error (yaml, at, error,
+                                 "device '%s': a project may have at most %d tags; "
+                                 "this device brings the count to %u",
+                                 device->name, MAX_PROJECT_TAGS,
+                                 ctx->n_tags + device->map->tags->len);
+          return NULL;
+        }
+      ctx->n_tags += device->map->tags->len;
+    }
+  return g_steal_pointer (&device);
+}
+
+static gboolean
+parse_area (LoadContext    *ctx,
+            yaml_node_t    *node,
+            KankyoProject  *project,
+            GError        **error)
+{
+  g_autoptr (KankyoAreaConfig) area = g_new0 (KankyoAreaConfig, 1);
+  KankyoYaml *yaml = ctx->yaml;
+  yaml_node_t *v[N_AREA_KEYS];
+  guint n_devices = 0;
+
+  if (!kankyo_yaml_get_fields (yaml, node, "area", area_keys, v, error)
+      || !kankyo_yaml_require (yaml, node, "area", "name", v[AREA_NAME], error)
+      || !kankyo_yaml_get_identifier (yaml, v[AREA_NAME], "name", FALSE, &area->name, error)
+      || !claim_name (yaml, v[AREA_NAME], ctx->area_names, "area", area->name, error)
+      || !get_optional_string (yaml, v[AREA_LABEL], "label", KANKYO_YAML_STRING_LINE,
+                               &area->label, error))
+    return FALSE;
+  if (v[AREA_DEVICES] != NULL
+      && !kankyo_yaml_get_sequence (yaml, v[AREA_DEVICES], "devices", "a list of devices",
+                                    0, MAX_DEVICES, &n_devices, error))
+    return FALSE;
+
+  for (guint i = 0; i < n_devices; i++)
+    {
+      yaml_node_t *item = kankyo_yaml_sequence_nth (yaml, v[AREA_DEVICES], i);
+      KankyoDeviceConfig *device;
+
+      if (project->devices->len == MAX_DEVICES)
+        {
+          kankyo_yaml_set_error (yaml, item, error,
+                                 "a project may have at most %d devices", MAX_DEVICES);
+          return FALSE;
+        }
+      device = parse_device (ctx, item, area->name, error);
+      if (device == NULL)
+        return FALSE;
+      g_ptr_array_add (project->devices, device);
+    }
+  g_ptr_array_add (project->areas, g_steal_pointer (&area));
+  return TRUE;
+}
+
+KankyoProject *
+kankyo_project_load_from_bytes (GBytes      *bytes,
+                                const char  *name,
+                                const char  *dir,
+                                GError     **error)
+{
+  g_autoptr (KankyoYaml) yaml = NULL;
+  g_autoptr (KankyoProject) project = NULL;
+  g_autoptr (GHashTable) area_names = NULL;
+  g_autoptr (GHashTable) device_names = NULL;
+  LoadContext ctx;
+  yaml_node_t *root;
+  yaml_node_t *v[N_PROJECT_KEYS];
+  guint n_areas;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  yaml = kankyo_yaml_load (bytes, name, error);
+  if (yaml == NULL)
+    return NULL;
+
+  project = g_new0 (KankyoProject, 1);
+  project->path = g_strdup (name);
+  project->dir = g_strdup (dir);
+  project->areas = g_ptr_array_new_with_free_func ((GDestroyNotify) area_config_free);
+  project->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) device_config_free);
+
+  area_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  device_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  ctx.yaml = yaml;
+  ctx.dir = dir;
+  ctx.area_names = area_names;
+  ctx.device_names = device_names;
+  ctx.n_tags = 0;
+
+  root = kankyo_yaml_get_root (yaml);
+  if (!kankyo_yaml_get_fields (yaml, root, "project", project_keys, v, error)
+      || !kankyo_yaml_require (yaml, root, "project", "project", v[PROJECT_NAME], error)
+      || !kankyo_yaml_require (yaml, root, "project", "areas", v[PROJECT_AREAS], error)
+      || !kankyo_yaml_get_string (yaml, v[PROJECT_NAME], "project", KANKYO_YAML_STRING_LINE,
+                                  &project->name, error)
+      || !kankyo_yaml_get_sequence (yaml, v[PROJECT_AREAS], "areas", "a list of areas",
+                                    1, MAX_AREAS, &n_areas, error))
+    return NULL;
+
+  for (guint i = 0; i < n_areas; i++)
+    if (!parse_area (&ctx, kankyo_yaml_sequence_nth (yaml, v[PROJECT_AREAS], i), project, error))
+      return NULL;
+
+  return g_steal_pointer (&project);
+}
+
+KankyoProject *
+kankyo_project_load (const char  *path,
+                     GError     **error)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree char *dir = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  bytes = kankyo_yaml_read_file (path, error);
+  if (bytes == NULL)
+    return NULL;
+  dir = g_path_get_dirname (path);
+  return kankyo_project_load_from_bytes (bytes, path, dir, error);
+}
+
+KankyoDeviceConfig *
+kankyo_project_find_device (KankyoProject *project,
+                            const char    *name)
+{
+  g_return_val_if_fail (project != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (guint i = 0; i < project->devices->len; i++)
+    {
+      KankyoDeviceConfig *device = g_ptr_array_index (project->devices, i);
+
+      if (g_str_equal (device->name, name))
+        return device;
+    }
+  return NULL;
+}

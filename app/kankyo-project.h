@@ -1,0 +1,110 @@
+/* kankyo-project.h: the plant as a person describes it in text.
+ *
+ * A project file names areas and the devices in them: how each is reached
+ * (driver, endpoint, unit id), how often it is polled, its word order and
+ * addressing, and its tags, either from a device type a plugin provides, from
+ * a map file next to the project, or written inline. Device maps use the same
+ * YAML family. Every error names file:line:column and what was expected.
+ */
+#pragma once
+
+#include <glib.h>
+#include "kankyo-plugin.h"
+
+G_BEGIN_DECLS
+
+#define KANKYO_PROJECT_ERROR (kankyo_project_error_quark ())
+GQuark kankyo_project_error_quark (void);
+
+typedef enum
+{
+  KANKYO_PROJECT_ERROR_IO,      /* cannot read the file */
+  KANKYO_PROJECT_ERROR_SYNTAX,  /* not well-formed YAML */
+  KANKYO_PROJECT_ERROR_INVALID, /* well-formed, but not what was expected */
+} KankyoProjectError;
+
+/* One tag as written in a map: the spec with its address as written, plus
+ * what the device may still override. */
+typedef struct
+{
+  KankyoTagSpec *spec;      /* reg.address is the address as written */
+  guint32 address;          /* as written, before base-address correction */
+  gboolean has_word_order;  /* the tag names its own word order */
+  char *location;           /* "file:line:column" of the tag entry */
+} KankyoMapTag;
+
+typedef struct
+{
+  char *id;                 /* "test.thermostat"; NULL for inline maps */
+  char *vendor;
+  char *model;
+  char *description;
+  KankyoWordOrder word_order;   /* default for 32/64-bit tags */
+  guint base_address;           /* 0: protocol addresses; 1: register numbers */
+  GPtrArray *tags;              /* KankyoMapTag* */
+  char *source;                 /* file or resource name */
+} KankyoDeviceMap;
+
+typedef struct
+{
+  char *name;
+  char *label;
+} KankyoAreaConfig;
+
+typedef struct
+{
+  char *name;               /* unique in the project: "room1" */
+  char *label;
+  char *area;               /* name of an area in the project */
+  char *type_id;            /* device type from a plugin, or NULL */
+  KankyoDeviceMap *map;     /* from "map:" file or inline "tags:", or NULL */
+  char *driver;             /* "modbus" */
+  KankyoEndpoint *endpoint; /* NULL: "simulated" (served by an in-process simulator) */
+  guint8 unit_id;
+  guint poll_period_ms;
+  gboolean word_order_set;
+  KankyoWordOrder word_order;
+  gboolean base_address_set;
+  guint base_address;
+  guint max_gap;            /* unused registers a merged read may span */
+  char *location;           /* "file:line:column" of the device entry */
+} KankyoDeviceConfig;
+
+typedef struct
+{
+  char *name;
+  char *path;               /* file or resource name */
+  char *dir;                /* folder that relative map paths start from; NULL for resources */
+  GPtrArray *areas;         /* KankyoAreaConfig* */
+  GPtrArray *devices;       /* KankyoDeviceConfig* */
+} KankyoProject;
+
+KankyoProject   *kankyo_project_load            (const char      *path,
+                                                 GError         **error);
+/* @name appears in errors; @dir resolves relative "map:" paths (may be NULL). */
+KankyoProject   *kankyo_project_load_from_bytes (GBytes          *bytes,
+                                                 const char      *name,
+                                                 const char      *dir,
+                                                 GError         **error);
+void             kankyo_project_free            (KankyoProject   *project);
+KankyoDeviceConfig *kankyo_project_find_device  (KankyoProject   *project,
+                                                 const char      *name);
+
+KankyoDeviceMap *kankyo_device_map_parse        (GBytes          *bytes,
+                                                 const char      *name,
+                                                 GError         **error);
+KankyoDeviceMap *kankyo_device_map_load         (const char      *path,
+                                                 GError         **error);
+void             kankyo_device_map_free         (KankyoDeviceMap *map);
+
+/* The device's tags ready to poll: addresses made 0-based (base address of
+ * the device if set, else of the map), word order from the tag, else the
+ * device, else the map. Returns KankyoTagSpec* owned by the array. */
+GPtrArray       *kankyo_device_map_resolve_tags (const KankyoDeviceMap    *map,
+                                                 const KankyoDeviceConfig *device,
+                                                 GError                  **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoProject, kankyo_project_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoDeviceMap, kankyo_device_map_free)
+
+G_END_DECLS

@@ -1,0 +1,101 @@
+/* kankyo-tag-spec.c: tag descriptions and the range check every write
+ * passes, whoever sends it. */
+#include "kankyo-tag-spec.h"
+
+#include <math.h>
+
+KankyoTagSpec *
+kankyo_tag_spec_new (void)
+{
+  KankyoTagSpec *spec = g_new0 (KankyoTagSpec, 1);
+
+  spec->min = NAN;
+  spec->max = NAN;
+  kankyo_register_spec_init (&spec->reg);
+  spec->value_type = kankyo_register_spec_value_type (&spec->reg);
+  return spec;
+}
+
+KankyoTagSpec *
+kankyo_tag_spec_copy (const KankyoTagSpec *spec)
+{
+  KankyoTagSpec *copy = g_memdup2 (spec, sizeof *spec);
+
+  copy->name = g_strdup (spec->name);
+  copy->label = g_strdup (spec->label);
+  copy->unit = g_strdup (spec->unit);
+  copy->description = g_strdup (spec->description);
+  return copy;
+}
+
+void
+kankyo_tag_spec_free (KankyoTagSpec *spec)
+{
+  if (spec == NULL)
+    return;
+  g_free (spec->name);
+  g_free (spec->label);
+  g_free (spec->unit);
+  g_free (spec->description);
+  g_free (spec);
+}
+
+gboolean
+kankyo_tag_spec_check_value (const KankyoTagSpec *spec,
+                             const KankyoValue   *value,
+                             GError             **error)
+{
+  double d;
+
+  if (spec->value_type == KANKYO_VALUE_BOOL)
+    {
+      if (value->type != KANKYO_VALUE_BOOL)
+        {
+          g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE,
+                       "%s takes true or false", spec->name);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (value->type == KANKYO_VALUE_NONE || value->type == KANKYO_VALUE_STRING
+      || value->type == KANKYO_VALUE_BOOL)
+    {
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE,
+                   "%s takes a number", spec->name);
+      return FALSE;
+    }
+
+  d = kankyo_value_to_double (value);
+  if (!isfinite (d))
+    {
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE,
+                   "%s takes a finite number", spec->name);
+      return FALSE;
+    }
+  if ((spec->value_type == KANKYO_VALUE_INT || spec->value_type == KANKYO_VALUE_UINT)
+      && d != floor (d))
+    {
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE,
+                   "%s takes a whole number, not %g", spec->name, d);
+      return FALSE;
+    }
+  if ((!isnan (spec->min) && d < spec->min) || (!isnan (spec->max) && d > spec->max))
+    {
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_OUT_OF_RANGE,
+                   "%g %s is outside the range of %s (%g to %g %s)",
+                   d, spec->unit ? spec->unit : "", spec->name,
+                   spec->min, spec->max, spec->unit ? spec->unit : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+kankyo_tag_spec_format_value (const KankyoTagSpec *spec, const KankyoValue *value)
+{
+  if (value->type == KANKYO_VALUE_DOUBLE && isfinite (value->v.d)
+      && spec->reg.data_type == KANKYO_DATA_FLOAT32
+      && spec->reg.gain == 1.0 && spec->reg.offset == 0.0)
+    return kankyo_format_double (value->v.d, 9);
+  return kankyo_value_to_string (value);
+}
