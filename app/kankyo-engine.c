@@ -119,8 +119,6 @@ status_spec (const char *name, KankyoValueType type, const char *label)
 static gboolean
 resolve_device (KankyoEngine *self, KankyoDeviceConfig *config, GError **error)
 {
-  g_autoptr (KankyoDeviceMap) type_map = NULL;
-  const KankyoDeviceMap *map = config->map;
   EngineDevice *dev = g_new0 (EngineDevice, 1);
   g_autoptr (KankyoTagSpec) online = NULL;
   g_autoptr (KankyoTagSpec) last_error = NULL;
@@ -130,46 +128,7 @@ resolve_device (KankyoEngine *self, KankyoDeviceConfig *config, GError **error)
   g_ptr_array_add (self->devices, dev);
   g_hash_table_insert (self->device_by_name, config->name, dev);
 
-  dev->driver = kankyo_modules_get_driver (config->driver, error);
-  if (dev->driver == NULL)
-    {
-      g_prefix_error (error, "%s: device %s: ", config->location, config->name);
-      return FALSE;
-    }
-
-  if (config->type_id != NULL)
-    {
-      g_autoptr (GBytes) bytes = NULL;
-      g_autofree char *map_name = NULL;
-
-      dev->type = kankyo_modules_get_device_type (config->type_id, error);
-      if (dev->type == NULL)
-        {
-          g_prefix_error (error, "%s: device %s: ", config->location, config->name);
-          return FALSE;
-        }
-      bytes = kankyo_device_type_get_map (dev->type, &map_name);
-      type_map = bytes ? kankyo_device_map_parse (bytes, map_name ? map_name : config->type_id, error)
-                       : NULL;
-      if (type_map == NULL)
-        {
-          if (bytes == NULL)
-            g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_CONFIG,
-                         "device type %s provides no register map", config->type_id);
-          g_prefix_error (error, "%s: device %s: ", config->location, config->name);
-          return FALSE;
-        }
-      map = type_map;
-    }
-  if (map == NULL)
-    {
-      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_CONFIG,
-                   "%s: device %s has no type, map or tags", config->location, config->name);
-      return FALSE;
-    }
-
-  dev->specs = kankyo_device_map_resolve_tags (map, config, error);
-  if (dev->specs == NULL)
+  if (!kankyo_modules_resolve_device (config, &dev->driver, &dev->type, &dev->specs, error))
     return FALSE;
 
   dev->tag_ids = g_new0 (guint, MAX (dev->specs->len, 1));

@@ -134,3 +134,68 @@ kankyo_modules_list_drivers (void)
 {
   return list_names (KANKYO_DRIVER_EXTENSION_POINT);
 }
+
+gboolean
+kankyo_modules_resolve_device (const KankyoDeviceConfig *config,
+                               KankyoDriver            **ret_driver,
+                               KankyoDeviceType        **ret_type,
+                               GPtrArray               **ret_specs,
+                               GError                  **error)
+{
+  g_autoptr (KankyoDriver) driver = NULL;
+  g_autoptr (KankyoDeviceType) type = NULL;
+  g_autoptr (KankyoDeviceMap) type_map = NULL;
+  g_autoptr (GPtrArray) specs = NULL;
+  const KankyoDeviceMap *map = config->map;
+  const char *where = config->location ? config->location : config->name;
+
+  driver = kankyo_modules_get_driver (config->driver ? config->driver : "modbus", error);
+  if (driver == NULL)
+    {
+      g_prefix_error (error, "%s: device %s: ", where, config->name);
+      return FALSE;
+    }
+
+  if (config->type_id != NULL)
+    {
+      g_autoptr (GBytes) bytes = NULL;
+      g_autofree char *map_name = NULL;
+
+      type = kankyo_modules_get_device_type (config->type_id, error);
+      if (type == NULL)
+        {
+          g_prefix_error (error, "%s: device %s: ", where, config->name);
+          return FALSE;
+        }
+      bytes = kankyo_device_type_get_map (type, &map_name);
+      if (bytes == NULL)
+        {
+          g_set_error (error, KANKYO_MODULES_ERROR, KANKYO_MODULES_ERROR_NOT_FOUND,
+                       "%s: device %s: device type %s provides no register map", where, config->name,
+                       config->type_id);
+          return FALSE;
+        }
+      type_map = kankyo_device_map_parse (bytes, map_name ? map_name : config->type_id, error);
+      if (type_map == NULL)
+        {
+          g_prefix_error (error, "%s: device %s: ", where, config->name);
+          return FALSE;
+        }
+      map = type_map;
+    }
+  if (map == NULL)
+    {
+      g_set_error (error, KANKYO_MODULES_ERROR, KANKYO_MODULES_ERROR_NOT_FOUND,
+                   "%s: device %s has no type, map or tags", where, config->name);
+      return FALSE;
+    }
+
+  specs = kankyo_device_map_resolve_tags (map, config, error);
+  if (specs == NULL)
+    return FALSE;
+
+  *ret_driver = g_steal_pointer (&driver);
+  *ret_type = g_steal_pointer (&type);
+  *ret_specs = g_steal_pointer (&specs);
+  return TRUE;
+}

@@ -228,43 +228,42 @@ list_types (void)
 }
 
 static gboolean
-add_type_device (KankyoSimHost *host, GError **error)
+add_device (KankyoSimHost *host, const KankyoDeviceConfig *config, GError **error)
 {
-  g_autoptr (KankyoDeviceType) type = kankyo_modules_get_device_type (opt_type, error);
   g_autoptr (KankyoDriver) driver = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  g_autofree char *map_name = NULL;
-  g_autoptr (KankyoDeviceMap) map = NULL;
+  g_autoptr (KankyoDeviceType) type = NULL;
   g_autoptr (GPtrArray) specs = NULL;
   g_autoptr (KankyoEndpoint) endpoint = NULL;
   g_autoptr (KankyoSimModel) model = NULL;
+
+  if (!kankyo_modules_resolve_device (config, &driver, &type, &specs, error))
+    return FALSE;
+  /* A device the project calls "simulated" gets a free loopback port. */
+  endpoint = config->endpoint ? kankyo_endpoint_copy (config->endpoint)
+                              : kankyo_endpoint_parse ("tcp://127.0.0.1:0", error);
+  if (endpoint == NULL)
+    return FALSE;
+  model = type ? kankyo_device_type_create_model (type) : NULL;
+  return kankyo_sim_host_add (host, config->name, specs, model, driver, endpoint, config->unit_id,
+                              error) != G_MAXUINT;
+}
+
+static gboolean
+add_type_device (KankyoSimHost *host, GError **error)
+{
+  g_autoptr (KankyoEndpoint) endpoint = NULL;
   KankyoDeviceConfig config = { 0 };
 
-  if (type == NULL)
-    return FALSE;
-  driver = kankyo_modules_get_driver ("modbus", error);
-  if (driver == NULL)
-    return FALSE;
-  bytes = kankyo_device_type_get_map (type, &map_name);
-  if (bytes == NULL)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "%s provides no register map", opt_type);
-      return FALSE;
-    }
-  map = kankyo_device_map_parse (bytes, map_name ? map_name : opt_type, error);
-  if (map == NULL)
-    return FALSE;
-  config.name = (char *) "device";
-  config.location = (char *) "--type";
-  specs = kankyo_device_map_resolve_tags (map, &config, error);
-  if (specs == NULL)
-    return FALSE;
   endpoint = kankyo_endpoint_parse (opt_listen ? opt_listen : "tcp://127.0.0.1:0", error);
   if (endpoint == NULL)
     return FALSE;
-  model = kankyo_device_type_create_model (type);
-  return kankyo_sim_host_add (host, opt_type, specs, model, driver, endpoint, (guint8) opt_unit,
-                              error) != G_MAXUINT;
+  config.name = opt_type;
+  config.type_id = opt_type;
+  config.driver = (char *) "modbus";
+  config.location = (char *) "--type";
+  config.endpoint = endpoint;
+  config.unit_id = (guint8) opt_unit;
+  return add_device (host, &config, error);
 }
 
 static gboolean
@@ -275,46 +274,8 @@ add_project_devices (KankyoSimHost *host, GError **error)
   if (project == NULL)
     return FALSE;
   for (guint i = 0; i < project->devices->len; i++)
-    {
-      KankyoDeviceConfig *config = g_ptr_array_index (project->devices, i);
-      g_autoptr (KankyoDeviceType) type = NULL;
-      g_autoptr (KankyoDeviceMap) type_map = NULL;
-      g_autoptr (KankyoDriver) driver = NULL;
-      g_autoptr (GPtrArray) specs = NULL;
-      g_autoptr (KankyoEndpoint) endpoint = NULL;
-      g_autoptr (KankyoSimModel) model = NULL;
-      const KankyoDeviceMap *map = config->map;
-
-      driver = kankyo_modules_get_driver (config->driver, error);
-      if (driver == NULL)
-        return FALSE;
-      if (config->type_id != NULL)
-        {
-          g_autoptr (GBytes) bytes = NULL;
-          g_autofree char *map_name = NULL;
-
-          type = kankyo_modules_get_device_type (config->type_id, error);
-          if (type == NULL)
-            {
-              g_prefix_error (error, "%s: ", config->location);
-              return FALSE;
-            }
-          bytes = kankyo_device_type_get_map (type, &map_name);
-          type_map = bytes ? kankyo_device_map_parse (bytes, map_name, error) : NULL;
-          if (type_map == NULL)
-            return FALSE;
-          map = type_map;
-          model = kankyo_device_type_create_model (type);
-        }
-      specs = kankyo_device_map_resolve_tags (map, config, error);
-      if (specs == NULL)
-        return FALSE;
-      endpoint = config->endpoint ? kankyo_endpoint_copy (config->endpoint)
-                                  : kankyo_endpoint_parse ("tcp://127.0.0.1:0", NULL);
-      if (kankyo_sim_host_add (host, config->name, specs, model, driver, endpoint, config->unit_id,
-                               error) == G_MAXUINT)
-        return FALSE;
-    }
+    if (!add_device (host, g_ptr_array_index (project->devices, i), error))
+      return FALSE;
   return TRUE;
 }
 

@@ -87,7 +87,7 @@ print_sample (KankyoTagStore *store, const KankyoTagSample *s, gboolean with_tim
   g_print ("%s = %s%s%s [%s]", kankyo_tag_store_get_name (store, s->tag_id), value,
            spec->unit ? " " : "", spec->unit ? spec->unit : "", kankyo_quality_to_string (s->quality));
   if (!with_time && s->quality == KANKYO_QUALITY_BAD_COMMUNICATION_ERROR && s->source_time != 0)
-    g_print (" last good %s, %.1f s ago", when,
+    g_print (_(" last good %s, %.1f s ago"), when,
              (g_get_real_time () - s->source_time) / (double) G_USEC_PER_SEC);
   g_print ("\n");
 }
@@ -530,6 +530,7 @@ cmd_audit (int argc, char **argv)
   if (g_str_equal (argv[1], "verify"))
     {
       g_autoptr (GPtrArray) findings = NULL;
+      g_autofree char *count_text = NULL;
       gint64 count = 0;
 
       if (!kankyo_audit_verify (audit, &findings, &count, &error))
@@ -537,9 +538,12 @@ cmd_audit (int argc, char **argv)
           g_printerr ("kankyoctl: %s\n", error->message);
           return EXIT_FAILED;
         }
+      /* The count is formatted apart: a 64-bit format macro inside a
+       * translatable string cuts the message short for xgettext. */
+      count_text = g_strdup_printf ("%" G_GINT64_FORMAT, count);
       if (findings->len == 0)
         {
-          g_print (_("%s: audit trail intact, %" G_GINT64_FORMAT " records\n"), path, count);
+          g_print (_("%s: audit trail intact, %s records\n"), path, count_text);
           return EXIT_OK;
         }
       for (guint i = 0; i < findings->len; i++)
@@ -548,8 +552,8 @@ cmd_audit (int argc, char **argv)
 
           g_print ("%s: %s\n", kankyo_audit_finding_kind_to_string (f->kind), f->message);
         }
-      g_print (_("%s: audit trail TAMPERED: %u findings in %" G_GINT64_FORMAT " records\n"), path,
-               findings->len, count);
+      g_print (_("%s: audit trail TAMPERED: %u findings in %s records\n"), path, findings->len,
+               count_text);
       return EXIT_TAMPERED;
     }
   else

@@ -213,6 +213,7 @@ struct _KankyoModbusConnection
   modbus_t *ctx;
   guint response_timeout_ms;
   gboolean connected;
+  guint16 transaction_id;       /* TCP: of the last request sent */
 };
 
 static void kankyo_modbus_connection_iface_init (KankyoConnectionInterface *iface);
@@ -220,6 +221,36 @@ static void kankyo_modbus_connection_iface_init (KankyoConnectionInterface *ifac
 G_DEFINE_FINAL_TYPE_WITH_CODE (KankyoModbusConnection, kankyo_modbus_connection, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (KANKYO_TYPE_CONNECTION,
                                                       kankyo_modbus_connection_iface_init))
+
+/* The MBAP header: transaction id, protocol id, length and unit id. An RTU
+ * request is built in the same buffer, from the unit id on. */
+#define MBAP_LENGTH 7
+#define RTU_CRC_LENGTH 2
+
+/* A request as the caller made it: what an error message names, and what
+ * the reply is checked against. */
+typedef struct
+{
+  guint8 unit_id;
+  gboolean is_write;
+  int function;                 /* as asked for; a Modbus function code once checked */
+  KankyoArea area;              /* 0 for a write function the client does not know */
+  guint16 address;
+  guint16 count;
+} Request;
+
+/* Only called on the error paths: a poll that succeeds formats nothing. */
+static char *
+describe_request (const Request *request)
+{
+  if (!request->is_write)
+    return g_strdup_printf ("reading %u %s at %u", request->count,
+                            area_noun (request->area, request->count), request->address);
+
+  return g_strdup_printf ("writing %u %s at %u (function %d)", request->count,
+                          request->area != 0 ? area_noun (request->area, request->count) : "values",
+                          request->address, request->function);
+}
 
 static gboolean
 is_link_errno (int err)
@@ -246,27 +277,62 @@ is_link_errno (int err)
     }
 }
 
-/* Reports a failed request and leaves the link in a state where the next
- * request cannot be answered by a stale reply. */
+static void
+set_request_error (KankyoModbusConnection *self,
+                   const Request          *request,
+                   KankyoDriverError       code,
+                   const char             *reason,
+                   GError                **error)
+{
+  g_autofree char *what = describe_request (request);
+
+  g_set_error (error, KANKYO_DRIVER_ERROR, code, "%s unit %u: %s: %s",
+               self->name, request->unit_id, what, reason);
+}
+
 static gboolean
-fail_request (KankyoModbusConnection *self,
-              guint8                  unit_id,
-              const char             *what,
-              int                     err,
+fail_invalid (KankyoModbusConnection *self,
+              const Request          *request,
+              const char             *reason,
               GError                **error)
 {
-  KankyoDriverError code;
-  g_autofree char *reason = NULL;
+  set_request_error (self, request, KANKYO_DRIVER_ERROR_INVALID, reason, error);
+  return FALSE;
+}
 
-  if (err > MODBUS_ENOBASE && err <= EMBXGTAR)
+/* Reports a failed exchange and leaves the link in a state where the next
+ * request cannot be answered by a stale reply, nor by the rest of this one. */
+static gboolean
+fail_exchange (KankyoModbusConnection *self,
+               const Request          *request,
+               KankyoDriverError       code,
+               const char             *reason,
+               GError                **error)
+{
+  set_request_error (self, request, code, reason, error);
+
+  if (self->transport == KANKYO_TRANSPORT_TCP || code == KANKYO_DRIVER_ERROR_DISCONNECTED)
     {
-      int exception = err - MODBUS_ENOBASE;
-
-      code = KANKYO_DRIVER_ERROR_EXCEPTION;
-      reason = g_strdup_printf ("the device answered with exception %d (%s)",
-                                exception, exception_meaning (exception));
+      modbus_close (self->ctx);
+      self->connected = FALSE;
     }
-  else if (err == EMBBADCRC)
+  else
+    modbus_flush (self->ctx);
+
+  return FALSE;
+}
+
+/* For a libmodbus call that failed with @err. */
+static gboolean
+fail_errno (KankyoModbusConnection *self,
+            const Request          *request,
+            int                     err,
+            GError                **error)
+{
+  g_autofree char *reason = NULL;
+  KankyoDriverError code;
+
+  if (err == EMBBADCRC)
     {
       code = KANKYO_DRIVER_ERROR_BAD_CRC;
       reason = g_strdup ("the reply failed its CRC check (noise on the line, or a "
@@ -275,23 +341,8 @@ fail_request (KankyoModbusConnection *self,
   else if (err == EMBBADDATA)
     {
       code = KANKYO_DRIVER_ERROR_BAD_DATA;
-      reason = g_strdup ("the reply was malformed (wrong length, transaction id, "
-                         "function code or byte count)");
-    }
-  else if (err == EMBMDATA)
-    {
-      code = KANKYO_DRIVER_ERROR_BAD_DATA;
-      reason = g_strdup ("the reply carried more values than asked for");
-    }
-  else if (err == EMBBADEXC || err == EMBUNKEXC || err == MODBUS_ENOBASE)
-    {
-      code = KANKYO_DRIVER_ERROR_BAD_DATA;
-      reason = g_strdup ("the reply carried an invalid exception code");
-    }
-  else if (err == EMBBADSLAVE)
-    {
-      code = KANKYO_DRIVER_ERROR_BAD_DATA;
-      reason = g_strdup ("the reply came from another unit id");
+      reason = g_strdup ("the reply was malformed (its byte count runs past the "
+                         "largest Modbus frame)");
     }
   else if (err == ETIMEDOUT)
     {
@@ -309,61 +360,185 @@ fail_request (KankyoModbusConnection *self,
       reason = g_strdup (modbus_strerror (err));
     }
 
-  g_set_error (error, KANKYO_DRIVER_ERROR, code, "%s unit %u: %s: %s",
-               self->name, unit_id, what, reason);
-
-  if (code == KANKYO_DRIVER_ERROR_EXCEPTION)
-    return FALSE;
-
-  if (self->transport == KANKYO_TRANSPORT_TCP || code == KANKYO_DRIVER_ERROR_DISCONNECTED)
-    {
-      modbus_close (self->ctx);
-      self->connected = FALSE;
-    }
-  else
-    modbus_flush (self->ctx);
-
-  return FALSE;
+  return fail_exchange (self, request, code, reason, error);
 }
 
+/* For a reply that does not answer the request, as "the reply has ...". */
+G_GNUC_PRINTF (4, 5)
 static gboolean
-fail_invalid (KankyoModbusConnection *self,
-              guint8                  unit_id,
-              const char             *what,
-              const char             *reason,
-              GError                **error)
+fail_reply (KankyoModbusConnection *self,
+            const Request          *request,
+            GError                **error,
+            const char             *format,
+            ...)
 {
-  g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-               "%s unit %u: %s: %s", self->name, unit_id, what, reason);
-  return FALSE;
+  g_autofree char *reason = NULL;
+  va_list args;
+
+  va_start (args, format);
+  reason = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  return fail_exchange (self, request, KANKYO_DRIVER_ERROR_BAD_DATA, reason, error);
 }
 
 /* Checks what every request needs: a live link and a unit id libmodbus
  * accepts on this transport. */
 static gboolean
 prepare_request (KankyoModbusConnection *self,
-                 guint8                  unit_id,
-                 const char             *what,
+                 const Request          *request,
                  GError                **error)
 {
-  if (self->transport == KANKYO_TRANSPORT_RTU && unit_id == MODBUS_BROADCAST_ADDRESS)
-    return fail_invalid (self, unit_id, what,
+  if (self->transport == KANKYO_TRANSPORT_RTU && request->unit_id == MODBUS_BROADCAST_ADDRESS)
+    return fail_invalid (self, request,
                          "unit 0 is the broadcast address, which never answers; "
                          "expected a unit id from 1 to 247", error);
 
-  if (modbus_set_slave (self->ctx, unit_id) == -1)
-    return fail_invalid (self, unit_id, what,
+  if (modbus_set_slave (self->ctx, request->unit_id) == -1)
+    return fail_invalid (self, request,
                          "the unit id is out of range (expected 1 to 247, "
                          "or 0 or 255 on TCP)", error);
 
   if (!self->connected)
     {
-      g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_DISCONNECTED,
-                   "%s unit %u: %s: not connected", self->name, unit_id, what);
+      set_request_error (self, request, KANKYO_DRIVER_ERROR_DISCONNECTED, "not connected", error);
       return FALSE;
     }
 
   return TRUE;
+}
+
+/* Sends the request whose PDU (@pdu_length bytes) the caller put in @adu
+ * from MBAP_LENGTH on, and receives the reply into @rsp, which holds
+ * MODBUS_TCP_MAX_ADU_LENGTH bytes. libmodbus only frames that reply, by its
+ * function code and byte count: everything that makes it the answer to this
+ * request is checked here, before anyone looks at its data. Returns the
+ * reply PDU and its length in @rsp_pdu_length; NULL with @error set when
+ * there was no reply, a wrong one or an exception. */
+static const guint8 *
+exchange (KankyoModbusConnection *self,
+          const Request          *request,
+          guint8                 *adu,
+          gsize                   pdu_length,
+          guint8                 *rsp,
+          gsize                  *rsp_pdu_length,
+          GError                **error)
+{
+  gboolean is_tcp = self->transport == KANKYO_TRANSPORT_TCP;
+  gsize header_length = is_tcp ? MBAP_LENGTH : 1;   /* ends with the unit id */
+  guint8 function = adu[MBAP_LENGTH];
+  g_autofree char *reason = NULL;
+  const guint8 *pdu;
+  guint unit, exception;
+  gsize length;
+  int rc;
+
+  if (is_tcp)
+    {
+      gsize adu_length = MBAP_LENGTH + pdu_length;
+      ssize_t sent;
+
+      /* libmodbus gives every raw request transaction id 0. */
+      self->transaction_id++;
+      adu[0] = self->transaction_id >> 8;
+      adu[1] = self->transaction_id & 0xFF;
+      adu[2] = 0;
+      adu[3] = 0;
+      adu[4] = (pdu_length + 1) >> 8;
+      adu[5] = (pdu_length + 1) & 0xFF;
+      adu[6] = request->unit_id;
+
+      /* One request at a time is in flight, so the socket has room for all
+       * of it unless the server stopped reading long ago. */
+      sent = send (modbus_get_socket (self->ctx), adu, adu_length, MSG_NOSIGNAL);
+      if (sent != (ssize_t) adu_length)
+        {
+          fail_errno (self, request, sent == -1 ? errno : EAGAIN, error);
+          return NULL;
+        }
+    }
+  else
+    {
+      adu[MBAP_LENGTH - 1] = request->unit_id;
+      if (modbus_send_raw_request (self->ctx, adu + MBAP_LENGTH - 1, (int) pdu_length + 1) == -1)
+        {
+          fail_errno (self, request, errno, error);
+          return NULL;
+        }
+    }
+
+  /* RTU: libmodbus returns 0 for a frame from another unit, without looking
+   * at its CRC; it has checked the CRC of any other. */
+  rc = modbus_receive_confirmation (self->ctx, rsp);
+  if (rc == -1)
+    {
+      fail_errno (self, request, errno, error);
+      return NULL;
+    }
+
+  if (is_tcp)
+    {
+      guint transaction = (guint) rsp[0] << 8 | rsp[1];
+      guint protocol = (guint) rsp[2] << 8 | rsp[3];
+
+      if (transaction != self->transaction_id)
+        {
+          fail_reply (self, request, error, "the reply has transaction id %u, expected %u",
+                      transaction, self->transaction_id);
+          return NULL;
+        }
+      if (protocol != 0)
+        {
+          fail_reply (self, request, error, "the reply has protocol id %u, expected 0", protocol);
+          return NULL;
+        }
+    }
+
+  unit = rsp[header_length - 1];
+  if (unit != request->unit_id)
+    {
+      fail_reply (self, request, error, "the reply has unit id %u, expected %u",
+                  unit, request->unit_id);
+      return NULL;
+    }
+
+  pdu = rsp + header_length;
+  length = (gsize) rc - header_length - (is_tcp ? 0 : RTU_CRC_LENGTH);
+  if (pdu[0] != function && pdu[0] != (function | 0x80))
+    {
+      fail_reply (self, request, error, "the reply has function code %u, expected %u",
+                  pdu[0], function);
+      return NULL;
+    }
+
+  /* The rest of a longer frame, or the start of the next one in a shorter,
+   * would be taken for the next reply. */
+  if (is_tcp && ((guint) rsp[4] << 8 | rsp[5]) != length + 1)
+    {
+      fail_reply (self, request, error, "the reply has MBAP length %u, expected %zu",
+                  (guint) rsp[4] << 8 | rsp[5], length + 1);
+      return NULL;
+    }
+
+  if (pdu[0] == function)
+    {
+      *rsp_pdu_length = length;
+      return pdu;
+    }
+
+  exception = pdu[1];
+  if (exception < MODBUS_EXCEPTION_ILLEGAL_FUNCTION || exception > MODBUS_EXCEPTION_GATEWAY_TARGET)
+    {
+      fail_reply (self, request, error, "the reply carried an invalid exception code %u "
+                  "(expected 1 to 11)", exception);
+      return NULL;
+    }
+
+  /* A well-framed answer: the link stays as it is. */
+  reason = g_strdup_printf ("the device answered with exception %u (%s)",
+                            exception, exception_meaning ((int) exception));
+  set_request_error (self, request, KANKYO_DRIVER_ERROR_EXCEPTION, reason, error);
+  return NULL;
 }
 
 static gboolean
@@ -422,13 +597,13 @@ kankyo_modbus_connection_read (KankyoConnection *connection,
                                GError          **error)
 {
   KankyoModbusConnection *self = KANKYO_MODBUS_CONNECTION (connection);
-  g_autofree char *what = NULL;
-  guint8 bits[BIT_BUFFER_SIZE] = { 0 };
+  Request request = { unit_id, FALSE, (int) area, area, address, count };
+  guint8 adu[MBAP_LENGTH + 5];
+  guint8 rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+  const guint8 *pdu;
+  gsize pdu_length;
   gboolean is_bits;
-  guint max_count;
-  int rc;
-
-  what = g_strdup_printf ("reading %u %s at %u", count, area_noun (area, count), address);
+  guint max_count, byte_count;
 
   switch (area)
     {
@@ -443,7 +618,7 @@ kankyo_modbus_connection_read (KankyoConnection *connection,
       max_count = MODBUS_MAX_READ_REGISTERS;
       break;
     default:
-      return fail_invalid (self, unit_id, what,
+      return fail_invalid (self, &request,
                            "expected coils, discrete inputs, holding or input registers",
                            error);
     }
@@ -452,40 +627,40 @@ kankyo_modbus_connection_read (KankyoConnection *connection,
     {
       g_autofree char *reason = g_strdup_printf ("one read carries 1 to %u %s",
                                                  max_count, area_noun (area, max_count));
-      return fail_invalid (self, unit_id, what, reason, error);
+      return fail_invalid (self, &request, reason, error);
     }
   if ((guint) address + count > 65536)
-    return fail_invalid (self, unit_id, what, "the range ends past address 65535", error);
+    return fail_invalid (self, &request, "the range ends past address 65535", error);
 
-  if (!prepare_request (self, unit_id, what, error))
+  if (!prepare_request (self, &request, error))
     return FALSE;
 
-  switch (area)
-    {
-    case KANKYO_AREA_COIL:
-      rc = modbus_read_bits (self->ctx, address, count, bits);
-      break;
-    case KANKYO_AREA_DISCRETE_INPUT:
-      rc = modbus_read_input_bits (self->ctx, address, count, bits);
-      break;
-    case KANKYO_AREA_HOLDING_REGISTER:
-      rc = modbus_read_registers (self->ctx, address, count, dest);
-      break;
-    case KANKYO_AREA_INPUT_REGISTER:
-    default:
-      rc = modbus_read_input_registers (self->ctx, address, count, dest);
-      break;
-    }
+  /* The area is numbered as its read function code. */
+  adu[MBAP_LENGTH] = (guint8) area;
+  adu[MBAP_LENGTH + 1] = address >> 8;
+  adu[MBAP_LENGTH + 2] = address & 0xFF;
+  adu[MBAP_LENGTH + 3] = count >> 8;
+  adu[MBAP_LENGTH + 4] = count & 0xFF;
 
-  if (rc == -1)
-    return fail_request (self, unit_id, what, errno, error);
-  if (rc != count)
-    return fail_request (self, unit_id, what, EMBBADDATA, error);
+  pdu = exchange (self, &request, adu, 5, rsp, &pdu_length, error);
+  if (pdu == NULL)
+    return FALSE;
+
+  /* libmodbus framed the reply by its byte count, so the two agree. */
+  byte_count = is_bits ? (count + 7u) / 8 : 2u * count;
+  if (pdu[1] != byte_count || pdu_length != 2 + byte_count)
+    return fail_reply (self, &request, error, "the reply has byte count %u, expected %u",
+                       pdu[1], byte_count);
 
   if (is_bits)
     {
       for (guint i = 0; i < count; i++)
-        dest[i] = bits[i] ? 1 : 0;
+        dest[i] = (pdu[2 + i / 8] >> (i % 8)) & 1;
+    }
+  else
+    {
+      for (guint i = 0; i < count; i++)
+        dest[i] = (guint16) (pdu[2 + 2 * i] << 8 | pdu[3 + 2 * i]);
     }
 
   return TRUE;
@@ -501,38 +676,35 @@ kankyo_modbus_connection_write (KankyoConnection   *connection,
                                 GError            **error)
 {
   KankyoModbusConnection *self = KANKYO_MODBUS_CONNECTION (connection);
-  g_autofree char *what = NULL;
-  KankyoArea area;
+  Request request = { unit_id, TRUE, (int) function, 0, address, count };
+  guint8 adu[MBAP_LENGTH + MODBUS_MAX_PDU_LENGTH];
+  guint8 rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+  guint8 *req_pdu = adu + MBAP_LENGTH;
+  const guint8 *pdu;
+  gsize req_pdu_length, pdu_length;
   guint max_count;
-  int rc;
 
   switch (function)
     {
     case KANKYO_WRITE_SINGLE_COIL:
-      area = KANKYO_AREA_COIL;
+      request.area = KANKYO_AREA_COIL;
       max_count = 1;
       break;
     case KANKYO_WRITE_SINGLE_REGISTER:
-      area = KANKYO_AREA_HOLDING_REGISTER;
+      request.area = KANKYO_AREA_HOLDING_REGISTER;
       max_count = 1;
       break;
     case KANKYO_WRITE_MULTIPLE_COILS:
-      area = KANKYO_AREA_COIL;
+      request.area = KANKYO_AREA_COIL;
       max_count = MODBUS_MAX_WRITE_BITS;
       break;
     case KANKYO_WRITE_MULTIPLE_REGISTERS:
-      area = KANKYO_AREA_HOLDING_REGISTER;
+      request.area = KANKYO_AREA_HOLDING_REGISTER;
       max_count = MODBUS_MAX_WRITE_REGISTERS;
       break;
     default:
-      what = g_strdup_printf ("writing %u values at %u (function %d)",
-                              count, address, (int) function);
-      return fail_invalid (self, unit_id, what,
-                           "expected write function 5, 6, 15 or 16", error);
+      return fail_invalid (self, &request, "expected write function 5, 6, 15 or 16", error);
     }
-
-  what = g_strdup_printf ("writing %u %s at %u (function %d)",
-                          count, area_noun (area, count), address, (int) function);
 
   if (count < 1 || count > max_count)
     {
@@ -540,43 +712,73 @@ kankyo_modbus_connection_write (KankyoConnection   *connection,
 
       if (max_count == 1)
         reason = g_strdup_printf ("function %d writes exactly one %s",
-                                  (int) function, area_noun (area, 1));
+                                  (int) function, area_noun (request.area, 1));
       else
         reason = g_strdup_printf ("function %d writes 1 to %u %s",
-                                  (int) function, max_count, area_noun (area, max_count));
-      return fail_invalid (self, unit_id, what, reason, error);
+                                  (int) function, max_count, area_noun (request.area, max_count));
+      return fail_invalid (self, &request, reason, error);
     }
   if ((guint) address + count > 65536)
-    return fail_invalid (self, unit_id, what, "the range ends past address 65535", error);
+    return fail_invalid (self, &request, "the range ends past address 65535", error);
 
-  if (!prepare_request (self, unit_id, what, error))
+  if (!prepare_request (self, &request, error))
     return FALSE;
 
+  req_pdu[0] = (guint8) function;
+  req_pdu[1] = address >> 8;
+  req_pdu[2] = address & 0xFF;
   switch (function)
     {
     case KANKYO_WRITE_SINGLE_COIL:
-      rc = modbus_write_bit (self->ctx, address, values[0] ? TRUE : FALSE);
+      req_pdu[3] = values[0] ? 0xFF : 0x00;
+      req_pdu[4] = 0x00;
+      req_pdu_length = 5;
       break;
     case KANKYO_WRITE_SINGLE_REGISTER:
-      rc = modbus_write_register (self->ctx, address, values[0]);
+      req_pdu[3] = values[0] >> 8;
+      req_pdu[4] = values[0] & 0xFF;
+      req_pdu_length = 5;
       break;
     case KANKYO_WRITE_MULTIPLE_COILS:
-      {
-        guint8 bits[MODBUS_MAX_WRITE_BITS];
-
-        for (guint i = 0; i < count; i++)
-          bits[i] = values[i] ? 1 : 0;
-        rc = modbus_write_bits (self->ctx, address, count, bits);
-      }
+      req_pdu[3] = count >> 8;
+      req_pdu[4] = count & 0xFF;
+      req_pdu[5] = (guint8) ((count + 7) / 8);
+      memset (req_pdu + 6, 0, req_pdu[5]);
+      for (guint i = 0; i < count; i++)
+        if (values[i])
+          req_pdu[6 + i / 8] |= 1 << (i % 8);
+      req_pdu_length = 6 + req_pdu[5];
       break;
     case KANKYO_WRITE_MULTIPLE_REGISTERS:
     default:
-      rc = modbus_write_registers (self->ctx, address, count, values);
+      req_pdu[3] = count >> 8;
+      req_pdu[4] = count & 0xFF;
+      req_pdu[5] = (guint8) (2 * count);
+      for (guint i = 0; i < count; i++)
+        {
+          req_pdu[6 + 2 * i] = values[i] >> 8;
+          req_pdu[7 + 2 * i] = values[i] & 0xFF;
+        }
+      req_pdu_length = 6 + req_pdu[5];
       break;
     }
 
-  if (rc == -1)
-    return fail_request (self, unit_id, what, errno, error);
+  pdu = exchange (self, &request, adu, req_pdu_length, rsp, &pdu_length, error);
+  if (pdu == NULL)
+    return FALSE;
+
+  /* Every write reply echoes the address, then the value (5, 6) or the
+   * quantity (15, 16): the first 5 bytes of the request, which is all
+   * libmodbus frames of it. */
+  if (pdu_length != 5 || memcmp (pdu + 1, req_pdu + 1, 4) != 0)
+    {
+      const char *field = req_pdu_length == 5 ? "value" : "quantity";
+
+      return fail_reply (self, &request, error,
+                         "the reply echoes address %u and %s %u, expected %u and %u",
+                         (guint) pdu[1] << 8 | pdu[2], field, (guint) pdu[3] << 8 | pdu[4],
+                         (guint) address, (guint) req_pdu[3] << 8 | req_pdu[4]);
+    }
 
   return TRUE;
 }

@@ -252,8 +252,19 @@ kankyo_register_decode (const KankyoRegisterSpec *spec,
       break;
     }
 
-  words_to_bytes (words, width, spec->word_order, bytes);
-  raw = bytes_to_u64 (bytes, 2 * width);
+  /* The common layouts skip the byte shuffle: 16-bit big-endian words and
+   * 32-bit values with either word first. */
+  if (width == 1 && (spec->word_order == KANKYO_WORD_ORDER_ABCD || spec->word_order == KANKYO_WORD_ORDER_CDAB))
+    raw = words[0];
+  else if (width == 2 && spec->word_order == KANKYO_WORD_ORDER_ABCD)
+    raw = ((guint64) words[0] << 16) | words[1];
+  else if (width == 2 && spec->word_order == KANKYO_WORD_ORDER_CDAB)
+    raw = ((guint64) words[1] << 16) | words[0];
+  else
+    {
+      words_to_bytes (words, width, spec->word_order, bytes);
+      raw = bytes_to_u64 (bytes, 2 * width);
+    }
 
   switch (spec->data_type)
     {

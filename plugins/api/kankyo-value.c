@@ -140,7 +140,13 @@ kankyo_format_double (double d, int max_digits)
 
   /* The shortest text that reads back as the same number (as a float when
    * max_digits is 9), so 23.4 prints as 23.4 and not 23.399999999999999. */
-  for (int p = 1; p <= max_digits; p++)
+  int first = 1;
+
+  /* %g switches to an exponent when there are fewer digits than the integer
+   * part has, so "20" would print as "2e+01": start with enough of them. */
+  if (isfinite (d) && fabs (d) >= 1.0 && fabs (d) < 1e15)
+    first = MIN ((int) floor (log10 (fabs (d))) + 1, max_digits);
+  for (int p = first; p <= max_digits; p++)
     {
       g_snprintf (fmt, sizeof fmt, "%%.%dg", p);
       g_ascii_formatd (buf, sizeof buf, fmt, d);

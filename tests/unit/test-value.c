@@ -107,6 +107,15 @@ test_to_string_and_equal (void)
   s2 = kankyo_format_double ((float) 20.014, 9);
   g_assert_cmpstr (s2, ==, "20.014");
   g_free (s2);
+  s2 = kankyo_format_double (20.0, 9);
+  g_assert_cmpstr (s2, ==, "20");
+  g_free (s2);
+  s2 = kankyo_format_double (-123456.0, 17);
+  g_assert_cmpstr (s2, ==, "-123456");
+  g_free (s2);
+  s2 = kankyo_format_double (1e20, 17);
+  g_assert_cmpstr (s2, ==, "1e+20");
+  g_free (s2);
   s2 = kankyo_format_double (-1e-7, 17);
   g_assert_cmpstr (s2, ==, "-1e-07");
   kankyo_value_set_int (&b, 0);
