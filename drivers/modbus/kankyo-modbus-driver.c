@@ -4,11 +4,21 @@
  * "kankyo-drivers-1" extension point. It gives the engine a client
  * connection per device and the simulator a server per simulated device.
  *
- * The client turns every libmodbus errno into a distinct KankyoDriverError
- * whose message names the endpoint, the unit and the request, so an operator
- * can tell a dead cable from a device refusing an address. After a timeout or
- * a garbled reply on TCP it closes the socket: a late answer must never be
- * taken for the reply to the next request.
+ * The client builds its requests and checks every reply itself before it
+ * takes any data from it. libmodbus only frames the replies (and sends RTU
+ * requests and checks the CRC of RTU replies): its own checks, in 3.1.6, let
+ * through a TCP reply with a protocol id such as 1, an MBAP length that
+ * disagrees with the frame or another unit id, and never compare the address
+ * and value a write reply echoes. So a reply must carry the transaction id
+ * sent, protocol id 0 and an MBAP length that frames it (TCP), the unit id
+ * asked, the function code sent (or an exception with a defined code), the
+ * byte count the request implies and, for a write, the echo of the request.
+ *
+ * Every failure is a distinct KankyoDriverError whose message names the
+ * endpoint, the unit, the request and what was wrong, so an operator can
+ * tell a dead cable from a device refusing an address. After a timeout or a
+ * wrong reply on TCP the client closes the socket: a late or shifted frame
+ * must never be taken for the reply to the next request.
  *
  * The server answers from a KankyoRegisterBank on a thread of its own and
  * obeys the bank's fault settings. libmodbus' own request checks have had
@@ -22,6 +32,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,10 +46,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (modbus_t, modbus_free)
 
 /* libmodbus' defaults, used when an endpoint leaves a timeout at 0. */
 #define DEFAULT_TIMEOUT_MS 500
-
-/* libmodbus' read_io_status() has trusted the byte count of a reply
- * (CVE-2023-26793), so bit reads land in a buffer larger than any reply. */
-#define BIT_BUFFER_SIZE 2048
 
 /* How often the server looks at its fault settings and its stop flag. */
 #define SERVER_TICK_MS 100
@@ -233,7 +240,7 @@ typedef struct
 {
   guint8 unit_id;
   gboolean is_write;
-  int function;                 /* as asked for; a Modbus function code once checked */
+  int function;                 /* as asked for; reads are numbered by area */
   KankyoArea area;              /* 0 for a write function the client does not know */
   guint16 address;
   guint16 count;
@@ -429,7 +436,7 @@ exchange (KankyoModbusConnection *self,
   guint8 function = adu[MBAP_LENGTH];
   g_autofree char *reason = NULL;
   const guint8 *pdu;
-  guint unit, exception;
+  guint unit, announced = 0, exception;
   gsize length;
   int rc;
 
@@ -492,6 +499,7 @@ exchange (KankyoModbusConnection *self,
           fail_reply (self, request, error, "the reply has protocol id %u, expected 0", protocol);
           return NULL;
         }
+      announced = (guint) rsp[4] << 8 | rsp[5];
     }
 
   unit = rsp[header_length - 1];
@@ -513,10 +521,10 @@ exchange (KankyoModbusConnection *self,
 
   /* The rest of a longer frame, or the start of the next one in a shorter,
    * would be taken for the next reply. */
-  if (is_tcp && ((guint) rsp[4] << 8 | rsp[5]) != length + 1)
+  if (is_tcp && announced != length + 1)
     {
       fail_reply (self, request, error, "the reply has MBAP length %u, expected %zu",
-                  (guint) rsp[4] << 8 | rsp[5], length + 1);
+                  announced, length + 1);
       return NULL;
     }
 

@@ -19,8 +19,7 @@
 # that no valid reply has. Asserted: every broken reply is followed by a Bad
 # quality, every valid reply shows Good with exactly its data, no poison is
 # ever shown Good, kankyoctl exits 0 and nothing (ASan, UBSan, GLib) complains
-# on stderr. Each broken reply's _last_error text is printed. The replies the
-# client still takes for data today are TODO checks naming the bug.
+# on stderr. Each broken reply's _last_error text is printed.
 
 import os
 import random
@@ -73,11 +72,11 @@ class HostileServer:
     def __init__(self, name, valid, steps):
         self.name = name
         self.valid = valid                  # valid(req, k) -> (reply bytes, data)
-        self.steps = steps                  # [(name, step(conn, req) -> keep open?[, todo])]
+        self.steps = steps                  # [(name, step(conn, req) -> keep open?)]
         self.index = 0
         self.k = 0                          # valid replies sent so far
         self.log = []                       # per reply: (time, 'valid', 'valid', {tag: value})
-                                            # or (time, 'hostile', step name, todo or None)
+                                            # or (time, 'hostile', step name, None)
         self.lock = threading.Lock()
         self.done = threading.Event()
         self.stopping = False
@@ -147,7 +146,7 @@ class HostileServer:
                 keep = True
             else:
                 with self.lock:
-                    self.log.append((time.monotonic(), 'hostile', step[0], step[2]))
+                    self.log.append((time.monotonic(), 'hostile', step[0], None))
                 keep = step[1](conn, req)
         except OSError:
             keep = False
@@ -188,9 +187,9 @@ def garbage(seed):
 
 def interleave(hostile):
     """valid, hostile 1, valid, hostile 2, ..., valid."""
-    steps = [('valid', None, None)]
+    steps = [('valid', None)]
     for h in hostile:
-        steps += [(h + (None,))[:3], ('valid', None, None)]
+        steps += [h, ('valid', None)]
     return steps
 
 
@@ -200,30 +199,22 @@ def regs_valid(req, k):
                                                                  'regs.b': str(2000 + k)}
 
 
-# Known product bugs, as TODO checks: they fail today, and meson reports an
-# unexpected pass when the driver is fixed, so the marker goes with the bug.
-TODO_PROTOCOL = ('libmodbus 3.1.6 tests the protocol id with && (only both bytes non-zero '
-                 'fail) and the driver does not check it')
-TODO_LENGTH = 'neither libmodbus nor the driver checks the MBAP length of a reply'
-TODO_UNIT = 'neither libmodbus nor the driver checks the unit id of a TCP reply'
-
 REGS_STEPS = interleave([
     ('wrong byte count', send(lambda r: mbap(r.tid, regs_pdu(3, POISON_REGS[:1])))),
     ('wrong transaction id', send(lambda r: mbap((r.tid + 1) & 0xFFFF, regs_pdu(3, POISON_REGS)))),
     ('protocol id 0x0101', send(lambda r: mbap(r.tid, regs_pdu(3, POISON_REGS), protocol=0x0101))),
-    ('protocol id 1', send(lambda r: mbap(r.tid, regs_pdu(3, POISON_REGS), protocol=1)),
-     TODO_PROTOCOL),
+    ('protocol id 1', send(lambda r: mbap(r.tid, regs_pdu(3, POISON_REGS), protocol=1))),
     ('truncated frame, then silence', truncated_then_silence),
     ('MBAP length longer than the frame', send(lambda r: mbap(r.tid, regs_pdu(3, POISON_REGS),
-                                                              length=6 + 10)), TODO_LENGTH),
+                                                              length=6 + 10))),
     ('MBAP length shorter than the frame', send(lambda r: mbap(r.tid, regs_pdu(3, POISON_REGS),
-                                                               length=3)), TODO_LENGTH),
+                                                               length=3))),
     ('exception 2', send(lambda r: mbap(r.tid, bytes([0x83, 0x02])))),
     ('exception 0x7f', send(lambda r: mbap(r.tid, bytes([0x83, 0x7F])))),
     ('function code 4 for a function 3 request', send(lambda r: mbap(r.tid, regs_pdu(4, POISON_REGS)))),
     ('byte count 250 for 2 registers', send(lambda r: mbap(r.tid, bytes([3, 250]) + b'\xDE\xAD' * 125))),
     ('random garbage', garbage(26793)),
-    ('reply from unit 9', send(lambda r: mbap(r.tid, regs_pdu(3, POISON_REGS), unit=9)), TODO_UNIT),
+    ('reply from unit 9', send(lambda r: mbap(r.tid, regs_pdu(3, POISON_REGS), unit=9))),
     ('close without reply', close_at_once),
 ])
 
@@ -278,19 +269,15 @@ def check_device(tap, device, server, lines, primary, poison):
 
     # Each broken reply turns the primary tag Bad, and its poison is never
     # shown Good, before the next valid reply shows Good with its own data.
-    known = []
     for n, (t, kind, name, data) in enumerate(script):
         if kind == 'hostile':
             begin, end = window(n)
-            todo = data
-            if todo:
-                known.append((begin, end))
             bad = [s for ts, s in track if begin <= ts <= end and not s.good]
             tap.ok(bool(bad), '%s: %s -> %s' % (device, name, bad[0].quality if bad else 'no Bad quality'),
-                   diag=show(begin, end), todo=todo)
+                   diag=show(begin, end))
             taken = [s for ts, s in ours if begin <= ts <= end and s.good and poison(s)]
             tap.ok(not taken, '%s: %s: its data is not shown Good' % (device, name),
-                   diag='\n'.join(map(repr, taken)), todo=todo)
+                   diag='\n'.join(map(repr, taken)))
             why = [s.body for ts, s in ours if s.tag == device + '._last_error'
                    and begin <= ts <= end and s.body]
             tap.diag('    _last_error: %s' % (why[0] if why else '(none)'))
@@ -308,7 +295,7 @@ def check_device(tap, device, server, lines, primary, poison):
                 sent.setdefault(tag, []).append((t, value))
     wrong = []
     for t, s in ours:
-        if s.tag in status or not s.good or any(b <= t <= e for b, e in known):
+        if s.tag in status or not s.good:
             continue
         if poison(s) or not any(ts <= t and v == s.value for ts, v in sent.get(s.tag, [])):
             wrong.append('%.3f %r' % (t, s))

@@ -4,13 +4,18 @@
  * KANKYO_DRIVER_PATH) and drives its client against its own server over
  * loopback TCP, and over a socat pseudo-terminal pair for RTU. Requests no
  * well-behaved client would send, and replies no well-behaved server would
- * give, are written byte by byte on raw sockets: the driver's own client
- * and server agreeing with each other proves nothing about those.
+ * give, are written byte by byte on raw sockets and a raw pseudo-terminal:
+ * the driver's own client and server agreeing with each other proves
+ * nothing about those.
  */
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -963,153 +968,224 @@ test_tcp_malformed_requests (TcpFixture   *fixture,
   }
 }
 
-/* A server that answers each connection's first request with a reply
- * broken in a chosen way. */
+/* A raw server that answers one request with a reply broken in a chosen
+ * way. Broken replies carry poison (0xDEAD, 0xBEEF) that the client must
+ * never hand out as data. */
 typedef enum
 {
-  BAD_REPLY_BYTE_COUNT,       /* 2 registers asked, byte count says 1 */
-  BAD_REPLY_HUGE_BIT_COUNT,   /* 1 coil asked, 250 bytes of bits sent */
+  BAD_REPLY_BYTE_COUNT,         /* 2 registers asked, byte count says 1 */
+  BAD_REPLY_HUGE_BIT_COUNT,     /* 1 coil asked, 250 bytes of bits sent */
   BAD_REPLY_TRANSACTION_ID,
-  BAD_REPLY_EXCEPTION_CODE,   /* an exception code Modbus does not define */
+  BAD_REPLY_PROTOCOL_ID,        /* 1: libmodbus 3.1.6 only refuses two non-zero bytes */
+  BAD_REPLY_LENGTH_LONGER,      /* an MBAP length 10 more than the frame */
+  BAD_REPLY_LENGTH_SHORTER,     /* an MBAP length of 3 for a 6-byte PDU */
+  BAD_REPLY_UNIT_ID,            /* unit 9 answers a request to unit 1 */
+  BAD_REPLY_FUNCTION_CODE,      /* function 4 answers function 3 */
+  BAD_REPLY_EXCEPTION_TO_OTHER, /* an exception to function 4 answers function 3 */
+  BAD_REPLY_ECHO_VALUE,         /* a function 6 reply echoes another value */
+  BAD_REPLY_ECHO_ADDRESS,       /* a function 16 reply echoes another address */
+  BAD_REPLY_EXCEPTION_CODE,     /* an exception code Modbus does not define */
   BAD_REPLY_HANG_UP,
   BAD_REPLY_SILENCE,
 } BadReply;
 
+/* The client's request, the broken reply it gets and the error that must
+ * come of it. */
+typedef struct
+{
+  const char *name;
+  BadReply reply;
+  gboolean is_write;
+  int area_or_function;
+  guint16 count;
+  KankyoDriverError code;
+  const char *reason;
+} BadReplyCase;
+
+static const BadReplyCase bad_reply_cases[] = {
+  { "byte-count", BAD_REPLY_BYTE_COUNT, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
+    KANKYO_DRIVER_ERROR_BAD_DATA,
+    "reading 2 holding registers at 0: the reply has byte count 2, expected 4" },
+  { "huge-bit-count", BAD_REPLY_HUGE_BIT_COUNT, FALSE, KANKYO_AREA_COIL, 1,
+    KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has byte count 250, expected 1" },
+  { "transaction-id", BAD_REPLY_TRANSACTION_ID, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
+    KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has transaction id 2, expected 1" },
+  { "protocol-id", BAD_REPLY_PROTOCOL_ID, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
+    KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has protocol id 1, expected 0" },
+  { "mbap-length-longer", BAD_REPLY_LENGTH_LONGER, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
+    KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has MBAP length 17, expected 7" },
+  { "mbap-length-shorter", BAD_REPLY_LENGTH_SHORTER, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
+    KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has MBAP length 3, expected 7" },
+  { "unit-id", BAD_REPLY_UNIT_ID, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
+    KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has unit id 9, expected 1" },
+  { "function-code", BAD_REPLY_FUNCTION_CODE, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
+    KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has function code 4, expected 3" },
+  { "exception-to-other-function", BAD_REPLY_EXCEPTION_TO_OTHER, FALSE,
+    KANKYO_AREA_HOLDING_REGISTER, 2, KANKYO_DRIVER_ERROR_BAD_DATA,
+    "the reply has function code 132, expected 3" },
+  { "write-echo-value", BAD_REPLY_ECHO_VALUE, TRUE, KANKYO_WRITE_SINGLE_REGISTER, 1,
+    KANKYO_DRIVER_ERROR_BAD_DATA,
+    "writing 1 holding register at 0 (function 6): "
+    "the reply echoes address 0 and value 57005, expected 0 and 4660" },
+  { "write-echo-address", BAD_REPLY_ECHO_ADDRESS, TRUE, KANKYO_WRITE_MULTIPLE_REGISTERS, 2,
+    KANKYO_DRIVER_ERROR_BAD_DATA, "the reply echoes address 1 and quantity 2, expected 0 and 2" },
+  { "exception-code", BAD_REPLY_EXCEPTION_CODE, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
+    KANKYO_DRIVER_ERROR_BAD_DATA, "invalid exception code 12" },
+  { "hang-up", BAD_REPLY_HANG_UP, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
+    KANKYO_DRIVER_ERROR_DISCONNECTED, "connection was lost" },
+  { "silence", BAD_REPLY_SILENCE, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
+    KANKYO_DRIVER_ERROR_TIMEOUT, "no reply within 300 ms" },
+};
+
 typedef struct
 {
   GSocketListener *listener;
-  const BadReply *script;
-  guint n_script;
+  BadReply reply;
 } BadServer;
 
 static gpointer
 bad_server_run (gpointer data)
 {
   BadServer *server = data;
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) request = NULL;
+  GOutputStream *out;
+  GInputStream *in;
+  guint8 frame[7];
+  guint8 pdu[260];
+  gsize pdu_length = 0;
+  guint16 tid = 0;
+  guint protocol = 0, unit = 1, mbap_length;
+  guint8 sink[16];
 
-  for (guint i = 0; i < server->n_script; i++)
+  connection = g_socket_listener_accept (server->listener, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), 5);
+  out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  request = raw_receive (connection, &tid);
+  g_assert_nonnull (request);
+
+  switch (server->reply)
     {
-      g_autoptr (GSocketConnection) connection = NULL;
-      g_autoptr (GError) error = NULL;
-      g_autoptr (GBytes) request = NULL;
-      GOutputStream *out;
-      GInputStream *in;
-      guint8 pdu[260];
-      gsize pdu_length = 0;
-      guint16 tid = 0;
-      guint8 sink[16];
-
-      connection = g_socket_listener_accept (server->listener, NULL, NULL, &error);
-      g_assert_no_error (error);
-      g_socket_set_timeout (g_socket_connection_get_socket (connection), 5);
-      out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
-      in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
-      request = raw_receive (connection, &tid);
-      g_assert_nonnull (request);
-
-      switch (server->script[i])
-        {
-        case BAD_REPLY_BYTE_COUNT:
-          pdu_length = 4;
-          memcpy (pdu, (guint8[]) { 0x03, 0x02, 0x00, 0x01 }, pdu_length);
-          break;
-        case BAD_REPLY_HUGE_BIT_COUNT:
-          pdu[0] = 0x01;
-          pdu[1] = 250;
-          memset (pdu + 2, 0xFF, 250);
-          pdu_length = 252;
-          break;
-        case BAD_REPLY_TRANSACTION_ID:
-          tid++;
-          pdu_length = 6;
-          memcpy (pdu, (guint8[]) { 0x03, 0x04, 0, 1, 0, 2 }, pdu_length);
-          break;
-        case BAD_REPLY_EXCEPTION_CODE:
-          pdu_length = 2;
-          memcpy (pdu, (guint8[]) { 0x83, 0x0C }, pdu_length);
-          break;
-        case BAD_REPLY_HANG_UP:
-          g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-          continue;
-        case BAD_REPLY_SILENCE:
-        default:
-          break;
-        }
-
-      if (pdu_length > 0)
-        {
-          guint8 frame[7] = { tid >> 8, tid & 0xFF, 0, 0, (pdu_length + 1) >> 8,
-                              (pdu_length + 1) & 0xFF, 1 };
-
-          g_output_stream_write_all (out, frame, sizeof frame, NULL, NULL, &error);
-          g_assert_no_error (error);
-          g_output_stream_write_all (out, pdu, pdu_length, NULL, NULL, &error);
-          g_assert_no_error (error);
-        }
-
-      /* Hold the line until the client gives up on it. */
-      while (g_input_stream_read (in, sink, sizeof sink, NULL, NULL) > 0)
-        ;
+    case BAD_REPLY_BYTE_COUNT:
+      pdu_length = 4;
+      memcpy (pdu, (guint8[]) { 0x03, 0x02, 0xDE, 0xAD }, pdu_length);
+      break;
+    case BAD_REPLY_HUGE_BIT_COUNT:
+      pdu[0] = 0x01;
+      pdu[1] = 250;
+      memset (pdu + 2, 0xFF, 250);
+      pdu_length = 252;
+      break;
+    case BAD_REPLY_TRANSACTION_ID:
+    case BAD_REPLY_PROTOCOL_ID:
+    case BAD_REPLY_LENGTH_LONGER:
+    case BAD_REPLY_LENGTH_SHORTER:
+    case BAD_REPLY_UNIT_ID:
+    case BAD_REPLY_FUNCTION_CODE:
+      pdu_length = 6;
+      memcpy (pdu, (guint8[]) { 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF }, pdu_length);
+      break;
+    case BAD_REPLY_EXCEPTION_TO_OTHER:
+      pdu_length = 2;
+      memcpy (pdu, (guint8[]) { 0x84, 0x02 }, pdu_length);
+      break;
+    case BAD_REPLY_ECHO_VALUE:
+      pdu_length = 5;
+      memcpy (pdu, (guint8[]) { 0x06, 0x00, 0x00, 0xDE, 0xAD }, pdu_length);
+      break;
+    case BAD_REPLY_ECHO_ADDRESS:
+      pdu_length = 5;
+      memcpy (pdu, (guint8[]) { 0x10, 0x00, 0x01, 0x00, 0x02 }, pdu_length);
+      break;
+    case BAD_REPLY_EXCEPTION_CODE:
+      pdu_length = 2;
+      memcpy (pdu, (guint8[]) { 0x83, 0x0C }, pdu_length);
+      break;
+    case BAD_REPLY_HANG_UP:
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return NULL;
+    case BAD_REPLY_SILENCE:
+    default:
+      break;
     }
+
+  mbap_length = pdu_length + 1;
+  if (server->reply == BAD_REPLY_TRANSACTION_ID)
+    tid++;
+  else if (server->reply == BAD_REPLY_PROTOCOL_ID)
+    protocol = 1;
+  else if (server->reply == BAD_REPLY_LENGTH_LONGER)
+    mbap_length += 10;
+  else if (server->reply == BAD_REPLY_LENGTH_SHORTER)
+    mbap_length = 3;
+  else if (server->reply == BAD_REPLY_UNIT_ID)
+    unit = 9;
+  else if (server->reply == BAD_REPLY_FUNCTION_CODE)
+    pdu[0] = 0x04;
+
+  if (pdu_length > 0)
+    {
+      frame[0] = tid >> 8;
+      frame[1] = tid & 0xFF;
+      frame[2] = protocol >> 8;
+      frame[3] = protocol & 0xFF;
+      frame[4] = mbap_length >> 8;
+      frame[5] = mbap_length & 0xFF;
+      frame[6] = unit;
+      g_output_stream_write_all (out, frame, sizeof frame, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_output_stream_write_all (out, pdu, pdu_length, NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+
+  /* Hold the line until the client gives up on it. */
+  while (g_input_stream_read (in, sink, sizeof sink, NULL, NULL) > 0)
+    ;
   return NULL;
 }
 
 static void
-test_tcp_bad_replies (void)
+test_tcp_bad_reply (gconstpointer data)
 {
-  static const BadReply script[] = {
-    BAD_REPLY_BYTE_COUNT, BAD_REPLY_HUGE_BIT_COUNT, BAD_REPLY_TRANSACTION_ID,
-    BAD_REPLY_EXCEPTION_CODE, BAD_REPLY_HANG_UP, BAD_REPLY_SILENCE,
-  };
-  struct
-  {
-    KankyoArea area;
-    guint16 count;
-    KankyoDriverError code;
-    const char *reason;
-  } expected[] = {
-    { KANKYO_AREA_HOLDING_REGISTER, 2, KANKYO_DRIVER_ERROR_BAD_DATA, "malformed" },
-    { KANKYO_AREA_COIL, 1, KANKYO_DRIVER_ERROR_BAD_DATA, "malformed" },
-    { KANKYO_AREA_HOLDING_REGISTER, 2, KANKYO_DRIVER_ERROR_BAD_DATA, "malformed" },
-    { KANKYO_AREA_HOLDING_REGISTER, 2, KANKYO_DRIVER_ERROR_BAD_DATA, "invalid exception code" },
-    { KANKYO_AREA_HOLDING_REGISTER, 2, KANKYO_DRIVER_ERROR_DISCONNECTED, "connection was lost" },
-    { KANKYO_AREA_HOLDING_REGISTER, 2, KANKYO_DRIVER_ERROR_TIMEOUT, "no reply within 300 ms" },
-  };
+  const BadReplyCase *test = data;
   g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
   g_autoptr (GSocketAddress) bound = NULL;
   g_autoptr (KankyoConnection) client = NULL;
   g_autoptr (GError) error = NULL;
-  BadServer server = { g_socket_listener_new (), script, G_N_ELEMENTS (script) };
-  KankyoEndpoint endpoint;
+  BadServer server = { g_socket_listener_new (), test->reply };
+  guint16 values[8] = { 0 };
   GThread *thread;
-
-  G_STATIC_ASSERT (G_N_ELEMENTS (script) == G_N_ELEMENTS (expected));
+  gboolean ok;
 
   g_socket_listener_add_address (server.listener, address, G_SOCKET_TYPE_STREAM,
                                  G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
   g_assert_no_error (error);
-  endpoint = tcp_endpoint (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)), 300);
-  client = new_client (&endpoint);
+  client = connect_tcp_client (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)), 300);
   thread = g_thread_new ("bad-server", bad_server_run, &server);
 
-  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+  if (test->is_write)
     {
-      guint16 values[8] = { 0 };
+      const guint16 written[] = { 0x1234, 0x5678 };
 
-      kankyo_connection_connect (client, &error);
-      g_assert_no_error (error);
-      g_assert_false (kankyo_connection_read (client, 1, expected[i].area, 0, expected[i].count,
-                                              values, &error));
-      g_assert_error (error, KANKYO_DRIVER_ERROR, (gint) expected[i].code);
-      assert_message_contains (error, expected[i].reason);
-      g_clear_error (&error);
-      /* Whatever else arrives on that socket must not answer a later
-       * request: it is closed. */
-      g_assert_false (kankyo_connection_is_connected (client));
-      for (guint j = expected[i].count; j < G_N_ELEMENTS (values); j++)
-        g_assert_cmpuint (values[j], ==, 0);
+      ok = kankyo_connection_write (client, 1, test->area_or_function, 0, test->count,
+                                    written, &error);
     }
+  else
+    ok = kankyo_connection_read (client, 1, test->area_or_function, 0, test->count,
+                                 values, &error);
+  g_assert_false (ok);
+  g_assert_error (error, KANKYO_DRIVER_ERROR, (gint) test->code);
+  assert_message_contains (error, test->reason);
+  /* Nothing of the broken reply was taken for data... */
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    g_assert_cmpuint (values[i], ==, 0);
+  /* ...and whatever else arrives on that socket cannot answer a later
+   * request: it is closed. */
+  g_assert_false (kankyo_connection_is_connected (client));
 
   g_thread_join (thread);
   g_socket_listener_close (server.listener);
@@ -1170,53 +1246,88 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
-static void
-test_rtu_read_write (void)
+/* Two pseudo-terminals joined by socat: what is written to one end comes
+ * out of the other. */
+typedef struct
+{
+  char *dir;
+  char *link_a;
+  char *link_b;
+  GPid pid;
+} PtyPair;
+
+/* FALSE, with the test skipped, when socat is not installed. */
+static gboolean
+pty_pair_start (PtyPair *pair)
 {
   g_autofree char *socat = g_find_program_in_path ("socat");
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *link_a = NULL;
-  g_autofree char *link_b = NULL;
   g_autofree char *arg_a = NULL;
   g_autofree char *arg_b = NULL;
-  g_autoptr (KankyoRegisterBank) bank = NULL;
-  g_autoptr (KankyoServer) server = NULL;
-  g_autoptr (KankyoConnection) client = NULL;
-  KankyoEndpoint server_endpoint, client_endpoint;
-  guint16 values[16];
-  guint16 one;
-  GPid pid;
   gint64 start;
-  int status;
 
   if (socat == NULL)
     {
       g_test_skip ("socat is not installed");
-      return;
+      return FALSE;
     }
 
-  dir = g_dir_make_tmp ("kankyo-rtu-XXXXXX", &error);
+  pair->dir = g_dir_make_tmp ("kankyo-rtu-XXXXXX", &error);
   g_assert_no_error (error);
-  link_a = g_build_filename (dir, "a", NULL);
-  link_b = g_build_filename (dir, "b", NULL);
-  arg_a = g_strdup_printf ("pty,raw,echo=0,link=%s", link_a);
-  arg_b = g_strdup_printf ("pty,raw,echo=0,link=%s", link_b);
+  pair->link_a = g_build_filename (pair->dir, "a", NULL);
+  pair->link_b = g_build_filename (pair->dir, "b", NULL);
+  arg_a = g_strdup_printf ("pty,raw,echo=0,link=%s", pair->link_a);
+  arg_b = g_strdup_printf ("pty,raw,echo=0,link=%s", pair->link_b);
   {
     char *argv[] = { socat, (char *) "-d", (char *) "-d", arg_a, arg_b, NULL };
 
     g_spawn_async (NULL, argv, NULL,
                    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
                    | G_SPAWN_STDERR_TO_DEV_NULL,
-                   die_with_parent, NULL, &pid, &error);
+                   die_with_parent, NULL, &pair->pid, &error);
     g_assert_no_error (error);
   }
   start = g_get_monotonic_time ();
-  while (!(g_file_test (link_a, G_FILE_TEST_EXISTS) && g_file_test (link_b, G_FILE_TEST_EXISTS))
+  while (!(g_file_test (pair->link_a, G_FILE_TEST_EXISTS)
+           && g_file_test (pair->link_b, G_FILE_TEST_EXISTS))
          && elapsed_ms (start) < 5000)
     g_usleep (10 * G_TIME_SPAN_MILLISECOND);
-  g_assert_true (g_file_test (link_a, G_FILE_TEST_EXISTS));
-  g_assert_true (g_file_test (link_b, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (pair->link_a, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (pair->link_b, G_FILE_TEST_EXISTS));
+  return TRUE;
+}
+
+static void
+pty_pair_stop (PtyPair *pair)
+{
+  int status;
+
+  kill (pair->pid, SIGTERM);
+  waitpid (pair->pid, &status, 0);
+  g_spawn_close_pid (pair->pid);
+  g_unlink (pair->link_a);
+  g_unlink (pair->link_b);
+  g_rmdir (pair->dir);
+  g_clear_pointer (&pair->link_a, g_free);
+  g_clear_pointer (&pair->link_b, g_free);
+  g_clear_pointer (&pair->dir, g_free);
+}
+
+static void
+test_rtu_read_write (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoRegisterBank) bank = NULL;
+  g_autoptr (KankyoServer) server = NULL;
+  g_autoptr (KankyoConnection) client = NULL;
+  KankyoEndpoint server_endpoint, client_endpoint;
+  PtyPair pair = { 0 };
+  guint16 values[16];
+  guint16 one;
+  gint64 start;
+
+  if (!pty_pair_start (&pair))
+    return;
 
   bank = kankyo_register_bank_new (64, 64, 64, 64);
   for (guint i = 0; i < 64; i++)
@@ -1225,11 +1336,11 @@ test_rtu_read_write (void)
       bank_set_register (bank, KANKYO_AREA_INPUT_REGISTER, i, 200 + i);
       bank_set_bit (bank, KANKYO_AREA_DISCRETE_INPUT, i, i % 2);
     }
-  server_endpoint = rtu_endpoint (link_a, 0);
+  server_endpoint = rtu_endpoint (pair.link_a, 0);
   server = start_server (&server_endpoint, 7, bank);
   g_assert_cmpuint (kankyo_server_get_port (server), ==, 0);
 
-  client_endpoint = rtu_endpoint (link_b, 300);
+  client_endpoint = rtu_endpoint (pair.link_b, 300);
   client = new_client (&client_endpoint);
   kankyo_connection_connect (client, &error);
   g_assert_no_error (error);
@@ -1317,13 +1428,158 @@ test_rtu_read_write (void)
   kankyo_connection_disconnect (client);
   g_assert_false (kankyo_connection_is_connected (client));
   kankyo_server_stop (server);
+  pty_pair_stop (&pair);
+}
 
-  kill (pid, SIGTERM);
-  waitpid (pid, &status, 0);
-  g_spawn_close_pid (pid);
-  g_unlink (link_a);
-  g_unlink (link_b);
-  g_rmdir (dir);
+/* The Modbus RTU CRC: polynomial 0xA001 (0x8005 reflected) from 0xFFFF. */
+static guint16
+rtu_crc (const guint8 *data,
+         gsize         length)
+{
+  guint16 crc = 0xFFFF;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      crc ^= data[i];
+      for (guint bit = 0; bit < 8; bit++)
+        crc = (crc & 1) ? (crc >> 1) ^ 0xA001 : crc >> 1;
+    }
+  return crc;
+}
+
+/* A reply a raw peer on the line sends to unit 7's next request, and what
+ * the client must make of it. Every request is 8 bytes: function 3 for 2
+ * registers at 0, or function 6 at 0. */
+typedef struct
+{
+  gboolean is_write;
+  guint8 reply[8];              /* without its CRC */
+  gsize reply_length;
+  gboolean bad_crc;
+  KankyoDriverError code;
+  const char *reason;           /* NULL: a valid reply */
+} RtuReply;
+
+static const RtuReply rtu_replies[] = {
+  /* libmodbus returns 0 for another unit's frame, without checking its CRC */
+  { FALSE, { 9, 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF }, 7, FALSE, KANKYO_DRIVER_ERROR_BAD_DATA,
+    "the reply has unit id 9, expected 7" },
+  /* ...but lets the broadcast address through */
+  { FALSE, { 0, 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF }, 7, FALSE, KANKYO_DRIVER_ERROR_BAD_DATA,
+    "the reply has unit id 0, expected 7" },
+  { FALSE, { 7, 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF }, 7, TRUE, KANKYO_DRIVER_ERROR_BAD_CRC,
+    "failed its CRC check" },
+  { FALSE, { 7, 0x04, 0x04, 0xDE, 0xAD, 0xBE, 0xEF }, 7, FALSE, KANKYO_DRIVER_ERROR_BAD_DATA,
+    "the reply has function code 4, expected 3" },
+  { TRUE, { 7, 0x06, 0x00, 0x00, 0xDE, 0xAD }, 6, FALSE, KANKYO_DRIVER_ERROR_BAD_DATA,
+    "writing 1 holding register at 0 (function 6): "
+    "the reply echoes address 0 and value 57005, expected 0 and 4660" },
+  { FALSE, { 7, 0x03, 0x04, 0x12, 0x34, 0x56, 0x78 }, 7, FALSE, 0, NULL },
+};
+
+static gpointer
+rtu_peer_run (gpointer data)
+{
+  const char *device = data;
+  struct termios tios;
+  int fd;
+
+  fd = open (device, O_RDWR | O_NOCTTY);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (tcgetattr (fd, &tios), ==, 0);
+  cfmakeraw (&tios);
+  g_assert_cmpint (tcsetattr (fd, TCSANOW, &tios), ==, 0);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rtu_replies); i++)
+    {
+      const RtuReply *reply = &rtu_replies[i];
+      guint8 request[8];
+      guint8 frame[G_N_ELEMENTS (reply->reply) + 2];
+      gsize got = 0;
+      guint16 crc;
+
+      while (got < sizeof request)
+        {
+          struct pollfd pfd = { fd, POLLIN, 0 };
+          ssize_t n;
+
+          g_assert_cmpint (poll (&pfd, 1, 5000), ==, 1);
+          n = read (fd, request + got, sizeof request - got);
+          g_assert_cmpint (n, >, 0);
+          got += (gsize) n;
+        }
+      g_assert_cmpuint (request[0], ==, 7);
+      g_assert_cmpuint (request[1], ==, reply->is_write ? 0x06 : 0x03);
+      g_assert_cmpuint (rtu_crc (request, sizeof request), ==, 0);
+
+      memcpy (frame, reply->reply, reply->reply_length);
+      crc = rtu_crc (frame, reply->reply_length);
+      if (reply->bad_crc)
+        crc ^= 0xFFFF;
+      frame[reply->reply_length] = crc & 0xFF;
+      frame[reply->reply_length + 1] = crc >> 8;
+      g_assert_cmpint (write (fd, frame, reply->reply_length + 2), ==, reply->reply_length + 2);
+    }
+
+  close (fd);
+  return NULL;
+}
+
+static void
+test_rtu_bad_replies (void)
+{
+  g_autoptr (KankyoConnection) client = NULL;
+  g_autoptr (GError) error = NULL;
+  KankyoEndpoint endpoint;
+  PtyPair pair = { 0 };
+  GThread *thread;
+
+  if (!pty_pair_start (&pair))
+    return;
+
+  thread = g_thread_new ("rtu-peer", rtu_peer_run, pair.link_a);
+  endpoint = rtu_endpoint (pair.link_b, 300);
+  client = new_client (&endpoint);
+  kankyo_connection_connect (client, &error);
+  g_assert_no_error (error);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rtu_replies); i++)
+    {
+      const RtuReply *reply = &rtu_replies[i];
+      const guint16 written = 0x1234;
+      guint16 values[4] = { 0 };
+      gboolean ok;
+
+      if (reply->is_write)
+        ok = kankyo_connection_write (client, 7, KANKYO_WRITE_SINGLE_REGISTER, 0, 1,
+                                      &written, &error);
+      else
+        ok = kankyo_connection_read (client, 7, KANKYO_AREA_HOLDING_REGISTER, 0, 2,
+                                     values, &error);
+
+      if (reply->reason == NULL)
+        {
+          /* The line is still usable after all that. */
+          g_assert_no_error (error);
+          g_assert_true (ok);
+          g_assert_cmpuint (values[0], ==, 0x1234);
+          g_assert_cmpuint (values[1], ==, 0x5678);
+          continue;
+        }
+
+      g_assert_false (ok);
+      g_assert_error (error, KANKYO_DRIVER_ERROR, (gint) reply->code);
+      assert_message_contains (error, reply->reason);
+      g_clear_error (&error);
+      for (guint j = 0; j < G_N_ELEMENTS (values); j++)
+        g_assert_cmpuint (values[j], ==, 0);
+      /* A serial line is flushed, not closed. */
+      g_assert_true (kankyo_connection_is_connected (client));
+    }
+
+  g_thread_join (thread);
+  kankyo_connection_disconnect (client);
+  pty_pair_stop (&pair);
 }
 
 int
@@ -1369,9 +1625,16 @@ main (int   argc,
               tcp_fixture_set_up, test_tcp_stop, tcp_fixture_tear_down);
   g_test_add ("/modbus-driver/tcp/malformed-requests", TcpFixture, NULL,
               tcp_fixture_set_up, test_tcp_malformed_requests, tcp_fixture_tear_down);
-  g_test_add_func ("/modbus-driver/tcp/bad-replies", test_tcp_bad_replies);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_reply_cases); i++)
+    {
+      g_autofree char *test_path = g_strconcat ("/modbus-driver/tcp/bad-reply/",
+                                                bad_reply_cases[i].name, NULL);
+
+      g_test_add_data_func (test_path, &bad_reply_cases[i], test_tcp_bad_reply);
+    }
   g_test_add_func ("/modbus-driver/endpoint/invalid", test_endpoint_invalid);
   g_test_add_func ("/modbus-driver/rtu/read-write", test_rtu_read_write);
+  g_test_add_func ("/modbus-driver/rtu/bad-replies", test_rtu_bad_replies);
 
   return g_test_run ();
 }
