@@ -37,7 +37,7 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
-G_DEFINE_QUARK (kankyo-audit-error-quark, kankyo_audit_error)
+G_DEFINE_QUARK (kankyo - audit - error - quark, kankyo_audit_error)
 
 #define SCHEMA_VERSION 1
 #define FIELD_MAX 4096
@@ -58,56 +58,56 @@ struct _KankyoAudit
 
 /* The head row is inserted before the triggers exist; after that the
  * triggers allow it only to move forward by one, to a record that exists. */
-static const char schema_sql[] =
-  "CREATE TABLE audit ("
-  "  seq INTEGER PRIMARY KEY,"
-  "  time_us INTEGER NOT NULL,"
-  "  actor TEXT NOT NULL,"
-  "  action TEXT NOT NULL,"
-  "  target TEXT,"
-  "  old_value TEXT,"
-  "  new_value TEXT,"
-  "  reason TEXT,"
-  "  result TEXT,"
-  "  prev_hash TEXT NOT NULL,"
-  "  hash TEXT NOT NULL);"
-  /* Verification looks records up by hash to tell a reordering from a
+static const char schema_sql[]
+    = "CREATE TABLE audit ("
+      "  seq INTEGER PRIMARY KEY,"
+      "  time_us INTEGER NOT NULL,"
+      "  actor TEXT NOT NULL,"
+      "  action TEXT NOT NULL,"
+      "  target TEXT,"
+      "  old_value TEXT,"
+      "  new_value TEXT,"
+      "  reason TEXT,"
+      "  result TEXT,"
+      "  prev_hash TEXT NOT NULL,"
+      "  hash TEXT NOT NULL);"
+      /* Verification looks records up by hash to tell a reordering from a
    * break; without these it would scan the table once for every finding. */
-  "CREATE INDEX audit_by_hash ON audit (hash);"
-  "CREATE INDEX audit_by_prev_hash ON audit (prev_hash);"
-  "CREATE TABLE audit_head ("
-  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
-  "  seq INTEGER NOT NULL,"
-  "  hash TEXT NOT NULL);"
-  "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" ZERO_HASH "');"
-  "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
-  "  SELECT RAISE (ABORT, 'audit records cannot be changed');"
-  "END;"
-  "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
-  "  SELECT RAISE (ABORT, 'audit records cannot be deleted');"
-  "END;"
-  "CREATE TRIGGER audit_append_only BEFORE INSERT ON audit"
-  "  WHEN NEW.seq IS NOT (SELECT seq + 1 FROM audit_head WHERE id = 1)"
-  "    OR NEW.prev_hash IS NOT (SELECT hash FROM audit_head WHERE id = 1)"
-  " BEGIN"
-  "  SELECT RAISE (ABORT, 'audit records can only be appended to the end of the chain');"
-  "END;"
-  "CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head"
-  "  WHEN NEW.id IS NOT OLD.id"
-  "    OR NEW.seq IS NOT OLD.seq + 1"
-  "    OR NEW.hash IS NOT (SELECT hash FROM audit WHERE seq = NEW.seq)"
-  " BEGIN"
-  "  SELECT RAISE (ABORT, 'the audit head can only move forward to the newest record');"
-  "END;"
-  /* INSERT OR REPLACE would otherwise rewind the head without a DELETE
+      "CREATE INDEX audit_by_hash ON audit (hash);"
+      "CREATE INDEX audit_by_prev_hash ON audit (prev_hash);"
+      "CREATE TABLE audit_head ("
+      "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+      "  seq INTEGER NOT NULL,"
+      "  hash TEXT NOT NULL);"
+      "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" ZERO_HASH "');"
+      "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
+      "  SELECT RAISE (ABORT, 'audit records cannot be changed');"
+      "END;"
+      "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
+      "  SELECT RAISE (ABORT, 'audit records cannot be deleted');"
+      "END;"
+      "CREATE TRIGGER audit_append_only BEFORE INSERT ON audit"
+      "  WHEN NEW.seq IS NOT (SELECT seq + 1 FROM audit_head WHERE id = 1)"
+      "    OR NEW.prev_hash IS NOT (SELECT hash FROM audit_head WHERE id = 1)"
+      " BEGIN"
+      "  SELECT RAISE (ABORT, 'audit records can only be appended to the end of the chain');"
+      "END;"
+      "CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head"
+      "  WHEN NEW.id IS NOT OLD.id"
+      "    OR NEW.seq IS NOT OLD.seq + 1"
+      "    OR NEW.hash IS NOT (SELECT hash FROM audit WHERE seq = NEW.seq)"
+      " BEGIN"
+      "  SELECT RAISE (ABORT, 'the audit head can only move forward to the newest record');"
+      "END;"
+      /* INSERT OR REPLACE would otherwise rewind the head without a DELETE
    * trigger firing. */
-  "CREATE TRIGGER audit_head_single BEFORE INSERT ON audit_head BEGIN"
-  "  SELECT RAISE (ABORT, 'the audit head already exists');"
-  "END;"
-  "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN"
-  "  SELECT RAISE (ABORT, 'the audit head cannot be deleted');"
-  "END;"
-  "PRAGMA user_version = 1;";
+      "CREATE TRIGGER audit_head_single BEFORE INSERT ON audit_head BEGIN"
+      "  SELECT RAISE (ABORT, 'the audit head already exists');"
+      "END;"
+      "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head BEGIN"
+      "  SELECT RAISE (ABORT, 'the audit head cannot be deleted');"
+      "END;"
+      "PRAGMA user_version = 1;";
 
 enum
 {
@@ -124,30 +124,22 @@ enum
   COL_HASH,
 };
 
-#define RECORD_COLUMNS \
-  "seq, time_us, actor, action, target, old_value, new_value, reason, " \
+#define RECORD_COLUMNS                                                                                       \
+  "seq, time_us, actor, action, target, old_value, new_value, reason, "                                      \
   "result, prev_hash, hash"
 
 /* The hashed text fields, COL_ACTOR to COL_PREV_HASH, in encoding order. */
 #define N_HASHED_TEXT (COL_PREV_HASH - COL_ACTOR + 1)
 
 static void
-set_db_error (KankyoAudit      *audit,
-              GError          **error,
-              KankyoAuditError  code,
-              const char       *what)
+set_db_error (KankyoAudit *audit, GError **error, KankyoAuditError code, const char *what)
 {
-  g_set_error (error, KANKYO_AUDIT_ERROR, code,
-               "Audit trail %s: cannot %s: %s",
-               audit->path, what, sqlite3_errmsg (audit->db));
+  g_set_error (error, KANKYO_AUDIT_ERROR, code, "Audit trail %s: cannot %s: %s", audit->path, what,
+               sqlite3_errmsg (audit->db));
 }
 
 static gboolean
-exec_sql (KankyoAudit      *audit,
-          const char       *sql,
-          KankyoAuditError  code,
-          const char       *what,
-          GError          **error)
+exec_sql (KankyoAudit *audit, const char *sql, KankyoAuditError code, const char *what, GError **error)
 {
   if (sqlite3_exec (audit->db, sql, NULL, NULL, NULL) != SQLITE_OK)
     {
@@ -158,12 +150,12 @@ exec_sql (KankyoAudit      *audit,
 }
 
 static gboolean
-prepare (KankyoAudit       *audit,
-         const char        *sql,
-         sqlite3_stmt     **ret_stmt,
-         KankyoAuditError   code,
-         const char        *what,
-         GError           **error)
+prepare (KankyoAudit *audit,
+         const char *sql,
+         sqlite3_stmt **ret_stmt,
+         KankyoAuditError code,
+         const char *what,
+         GError **error)
 {
   if (sqlite3_prepare_v2 (audit->db, sql, -1, ret_stmt, NULL) != SQLITE_OK)
     {
@@ -185,8 +177,7 @@ rollback (KankyoAudit *audit)
 /* Canonical encoding; see the top of this file. */
 
 static void
-hash_put_u64 (GChecksum *sum,
-              guint64    value)
+hash_put_u64 (GChecksum *sum, guint64 value)
 {
   guint8 bytes[8];
 
@@ -199,9 +190,7 @@ hash_put_u64 (GChecksum *sum,
 }
 
 static void
-hash_put_text (GChecksum  *sum,
-               const char *text,
-               gsize       len)
+hash_put_text (GChecksum *sum, const char *text, gsize len)
 {
   guint8 present = text != NULL;
 
@@ -213,12 +202,12 @@ hash_put_text (GChecksum  *sum,
 }
 
 static char *
-hash_fields (gint64            seq,
-             gint64            time_us,
+hash_fields (gint64 seq,
+             gint64 time_us,
              const char *const text[N_HASHED_TEXT],
-             const gsize       len[N_HASHED_TEXT])
+             const gsize len[N_HASHED_TEXT])
 {
-  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
 
   g_checksum_update (sum, (const guchar *) HASH_DOMAIN, sizeof HASH_DOMAIN);
   hash_put_u64 (sum, (guint64) seq);
@@ -233,8 +222,7 @@ hash_fields (gint64            seq,
  * stored bytes, not C strings, so a NUL smuggled into a field cannot hide
  * what follows it. */
 static char *
-hash_row (sqlite3_stmt *stmt,
-          gint64        seq)
+hash_row (sqlite3_stmt *stmt, gint64 seq)
 {
   const char *text[N_HASHED_TEXT];
   gsize len[N_HASHED_TEXT];
@@ -259,20 +247,17 @@ hash_row (sqlite3_stmt *stmt,
 }
 
 static char *
-column_dup (sqlite3_stmt *stmt,
-            int           col)
+column_dup (sqlite3_stmt *stmt, int col)
 {
   if (sqlite3_column_type (stmt, col) == SQLITE_NULL)
     return NULL;
-  return g_strndup ((const char *) sqlite3_column_text (stmt, col),
-                    sqlite3_column_bytes (stmt, col));
+  return g_strndup ((const char *) sqlite3_column_text (stmt, col), sqlite3_column_bytes (stmt, col));
 }
 
 /* NOT NULL columns come back as "" rather than NULL even from a file whose
  * constraints were removed, so callers can compare them without checks. */
 static char *
-column_dup_required (sqlite3_stmt *stmt,
-                     int           col)
+column_dup_required (sqlite3_stmt *stmt, int col)
 {
   char *text = column_dup (stmt, col);
 
@@ -329,14 +314,14 @@ kankyo_audit_finding_kind_to_string (KankyoAuditFindingKind kind)
 {
   switch (kind)
     {
-    case KANKYO_AUDIT_FINDING_EDITED:
-      return "edited";
-    case KANKYO_AUDIT_FINDING_DELETED:
-      return "deleted";
-    case KANKYO_AUDIT_FINDING_REORDERED:
-      return "reordered";
-    case KANKYO_AUDIT_FINDING_BROKEN:
-      return "broken";
+      case KANKYO_AUDIT_FINDING_EDITED:
+        return "edited";
+      case KANKYO_AUDIT_FINDING_DELETED:
+        return "deleted";
+      case KANKYO_AUDIT_FINDING_REORDERED:
+        return "reordered";
+      case KANKYO_AUDIT_FINDING_BROKEN:
+        return "broken";
     }
   g_return_val_if_reached (NULL);
 }
@@ -344,17 +329,16 @@ kankyo_audit_finding_kind_to_string (KankyoAuditFindingKind kind)
 /* Opening */
 
 static gboolean
-create_or_check_schema (KankyoAudit  *audit,
-                        GError      **error)
+create_or_check_schema (KankyoAudit *audit, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
   gint64 version;
   gint64 n_objects;
 
   /* IMMEDIATE, so two processes creating the same new file do not both
    * see version 0 and both create the schema. */
-  if (!exec_sql (audit, "BEGIN IMMEDIATE", KANKYO_AUDIT_ERROR_OPEN,
-                 "start a transaction to check the schema", error))
+  if (!exec_sql (audit, "BEGIN IMMEDIATE", KANKYO_AUDIT_ERROR_OPEN, "start a transaction to check the schema",
+                 error))
     return FALSE;
 
   if (!prepare (audit,
@@ -377,8 +361,7 @@ create_or_check_schema (KankyoAudit  *audit,
 
   if (version == 0 && n_objects == 0)
     {
-      if (!exec_sql (audit, schema_sql, KANKYO_AUDIT_ERROR_OPEN,
-                     "create the audit tables", error))
+      if (!exec_sql (audit, schema_sql, KANKYO_AUDIT_ERROR_OPEN, "create the audit tables", error))
         {
           rollback (audit);
           return FALSE;
@@ -389,26 +372,24 @@ create_or_check_schema (KankyoAudit  *audit,
       rollback (audit);
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_OPEN,
                    version == 0
-                   ? "Audit trail %s: the file is an SQLite database but not a Kankyo audit trail"
-                   : "Audit trail %s: schema version %" G_GINT64_FORMAT
-                     " is not supported (this Kankyo reads version %d)",
+                       ? "Audit trail %s: the file is an SQLite database but not a Kankyo audit trail"
+                       : "Audit trail %s: schema version %" G_GINT64_FORMAT
+                         " is not supported (this Kankyo reads version %d)",
                    audit->path, version, SCHEMA_VERSION);
       return FALSE;
     }
 
-  return exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_OPEN,
-                   "commit the schema", error);
+  return exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_OPEN, "commit the schema", error);
 }
 
 static gboolean
-check_schema_readonly (KankyoAudit  *audit,
-                       GError      **error)
+check_schema_readonly (KankyoAudit *audit, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
   gint64 version;
 
-  if (!prepare (audit, "PRAGMA user_version", &stmt, KANKYO_AUDIT_ERROR_OPEN,
-                "read the schema version", error))
+  if (!prepare (audit, "PRAGMA user_version", &stmt, KANKYO_AUDIT_ERROR_OPEN, "read the schema version",
+                error))
     return FALSE;
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
@@ -419,10 +400,9 @@ check_schema_readonly (KankyoAudit  *audit,
   if (version != SCHEMA_VERSION)
     {
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_OPEN,
-                   version == 0
-                   ? "Audit trail %s: the file is not a Kankyo audit trail"
-                   : "Audit trail %s: schema version %" G_GINT64_FORMAT
-                     " is not supported (this Kankyo reads version %d)",
+                   version == 0 ? "Audit trail %s: the file is not a Kankyo audit trail"
+                                : "Audit trail %s: schema version %" G_GINT64_FORMAT
+                                  " is not supported (this Kankyo reads version %d)",
                    audit->path, version, SCHEMA_VERSION);
       return FALSE;
     }
@@ -430,18 +410,15 @@ check_schema_readonly (KankyoAudit  *audit,
 }
 
 static KankyoAudit *
-audit_open (const char  *path,
-            gboolean     readonly,
-            GError     **error)
+audit_open (const char *path, gboolean readonly, GError **error)
 {
-  g_autoptr(KankyoAudit) audit = NULL;
+  g_autoptr (KankyoAudit) audit = NULL;
   int flags;
   int rc;
 
   /* Our own mutex serialises every use of the connection. */
   flags = SQLITE_OPEN_NOMUTEX;
-  flags |= readonly ? SQLITE_OPEN_READONLY
-                    : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  flags |= readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
   audit = g_new0 (KankyoAudit, 1);
   g_mutex_init (&audit->lock);
@@ -479,8 +456,7 @@ audit_open (const char  *path,
    * while the -wal file exists, so archive with SQLite's backup, not cp. On
    * a filesystem that cannot do WAL, SQLite keeps the rollback journal,
    * which is just as durable. */
-  if (!exec_sql (audit, "PRAGMA journal_mode = WAL", KANKYO_AUDIT_ERROR_OPEN,
-                 "set the journal mode", error)
+  if (!exec_sql (audit, "PRAGMA journal_mode = WAL", KANKYO_AUDIT_ERROR_OPEN, "set the journal mode", error)
       || !exec_sql (audit, "PRAGMA synchronous = FULL", KANKYO_AUDIT_ERROR_OPEN,
                     "make commits durable (synchronous=FULL)", error)
       || !create_or_check_schema (audit, error))
@@ -490,8 +466,7 @@ audit_open (const char  *path,
 }
 
 KankyoAudit *
-kankyo_audit_open (const char  *path,
-                   GError     **error)
+kankyo_audit_open (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL && *path != '\0', NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -500,8 +475,7 @@ kankyo_audit_open (const char  *path,
 }
 
 KankyoAudit *
-kankyo_audit_open_readonly (const char  *path,
-                            GError     **error)
+kankyo_audit_open_readonly (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL && *path != '\0', NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -525,11 +499,7 @@ kankyo_audit_close (KankyoAudit *audit)
 /* Appending */
 
 static gboolean
-check_field (KankyoAudit  *audit,
-             const char   *name,
-             const char   *value,
-             gboolean      required,
-             GError      **error)
+check_field (KankyoAudit *audit, const char *name, const char *value, gboolean required, GError **error)
 {
   gsize len;
 
@@ -538,8 +508,7 @@ check_field (KankyoAudit  *audit,
       if (!required)
         return TRUE;
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_INVALID,
-                   "Audit trail %s: cannot append a record without %s",
-                   audit->path, name);
+                   "Audit trail %s: cannot append a record without %s", audit->path, name);
       return FALSE;
     }
 
@@ -547,24 +516,20 @@ check_field (KankyoAudit  *audit,
   if (len > FIELD_MAX)
     {
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_INVALID,
-                   "Audit trail %s: %s is longer than %d bytes",
-                   audit->path, name, FIELD_MAX);
+                   "Audit trail %s: %s is longer than %d bytes", audit->path, name, FIELD_MAX);
       return FALSE;
     }
   if (!g_utf8_validate (value, len, NULL))
     {
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_INVALID,
-                   "Audit trail %s: %s is not valid UTF-8 text",
-                   audit->path, name);
+                   "Audit trail %s: %s is not valid UTF-8 text", audit->path, name);
       return FALSE;
     }
   return TRUE;
 }
 
 static void
-bind_text (sqlite3_stmt *stmt,
-           int           index,
-           const char   *text)
+bind_text (sqlite3_stmt *stmt, int index, const char *text)
 {
   if (text != NULL)
     sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
@@ -574,14 +539,14 @@ bind_text (sqlite3_stmt *stmt,
 
 /* Runs inside the caller's BEGIN IMMEDIATE. */
 static gboolean
-append_locked (KankyoAudit       *audit,
-               const char *const  fields[N_HASHED_TEXT - 1],
-               gint64            *ret_seq,
-               GError           **error)
+append_locked (KankyoAudit *audit,
+               const char *const fields[N_HASHED_TEXT - 1],
+               gint64 *ret_seq,
+               GError **error)
 {
-  g_autoptr(sqlite3_stmt) head = NULL;
-  g_autoptr(sqlite3_stmt) insert = NULL;
-  g_autoptr(sqlite3_stmt) update = NULL;
+  g_autoptr (sqlite3_stmt) head = NULL;
+  g_autoptr (sqlite3_stmt) insert = NULL;
+  g_autoptr (sqlite3_stmt) update = NULL;
   const char *text[N_HASHED_TEXT];
   gsize len[N_HASHED_TEXT];
   g_autofree char *prev_hash = NULL;
@@ -589,22 +554,22 @@ append_locked (KankyoAudit       *audit,
   gint64 seq;
   gint64 time_us;
 
-  if (!prepare (audit, "SELECT seq, hash FROM audit_head WHERE id = 1", &head,
-                KANKYO_AUDIT_ERROR_WRITE, "read the head of the chain", error))
+  if (!prepare (audit, "SELECT seq, hash FROM audit_head WHERE id = 1", &head, KANKYO_AUDIT_ERROR_WRITE,
+                "read the head of the chain", error))
     return FALSE;
   switch (sqlite3_step (head))
     {
-    case SQLITE_ROW:
-      break;
-    case SQLITE_DONE:
-      g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_WRITE,
-                   "Audit trail %s: cannot append a record: the head of the "
-                   "chain is missing (the file has been tampered with)",
-                   audit->path);
-      return FALSE;
-    default:
-      set_db_error (audit, error, KANKYO_AUDIT_ERROR_WRITE, "read the head of the chain");
-      return FALSE;
+      case SQLITE_ROW:
+        break;
+      case SQLITE_DONE:
+        g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_WRITE,
+                     "Audit trail %s: cannot append a record: the head of the "
+                     "chain is missing (the file has been tampered with)",
+                     audit->path);
+        return FALSE;
+      default:
+        set_db_error (audit, error, KANKYO_AUDIT_ERROR_WRITE, "read the head of the chain");
+        return FALSE;
     }
   seq = sqlite3_column_int64 (head, 0);
   if (seq < 0 || seq == G_MAXINT64)
@@ -645,8 +610,8 @@ append_locked (KankyoAudit       *audit,
       return FALSE;
     }
 
-  if (!prepare (audit, "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
-                &update, KANKYO_AUDIT_ERROR_WRITE, "prepare the head update", error))
+  if (!prepare (audit, "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1", &update,
+                KANKYO_AUDIT_ERROR_WRITE, "prepare the head update", error))
     return FALSE;
   sqlite3_bind_int64 (update, 1, seq);
   bind_text (update, 2, hash);
@@ -661,21 +626,21 @@ append_locked (KankyoAudit       *audit,
 }
 
 gboolean
-kankyo_audit_append (KankyoAudit  *audit,
-                     const char   *actor,
-                     const char   *action,
-                     const char   *target,
-                     const char   *old_value,
-                     const char   *new_value,
-                     const char   *reason,
-                     const char   *result,
-                     gint64       *ret_seq,
-                     GError      **error)
+kankyo_audit_append (KankyoAudit *audit,
+                     const char *actor,
+                     const char *action,
+                     const char *target,
+                     const char *old_value,
+                     const char *new_value,
+                     const char *reason,
+                     const char *result,
+                     gint64 *ret_seq,
+                     GError **error)
 {
   const char *const fields[N_HASHED_TEXT - 1] = {
     actor, action, target, old_value, new_value, reason, result,
   };
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   gint64 seq = 0;
 
   g_return_val_if_fail (audit != NULL, FALSE);
@@ -695,15 +660,14 @@ kankyo_audit_append (KankyoAudit  *audit,
   if (sqlite3_db_readonly (audit->db, "main") != 0)
     {
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_WRITE,
-                   "Audit trail %s: cannot append a record: the trail was opened read-only",
-                   audit->path);
+                   "Audit trail %s: cannot append a record: the trail was opened read-only", audit->path);
       return FALSE;
     }
 
   /* IMMEDIATE takes the write lock before the head is read, so two
    * processes appending at once cannot both chain onto the same record. */
-  if (!exec_sql (audit, "BEGIN IMMEDIATE", KANKYO_AUDIT_ERROR_WRITE,
-                 "start a transaction to append a record", error))
+  if (!exec_sql (audit, "BEGIN IMMEDIATE", KANKYO_AUDIT_ERROR_WRITE, "start a transaction to append a record",
+                 error))
     return FALSE;
 
   if (!append_locked (audit, fields, &seq, error))
@@ -712,8 +676,7 @@ kankyo_audit_append (KankyoAudit  *audit,
       return FALSE;
     }
 
-  if (!exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_WRITE,
-                 "commit the record to disk", error))
+  if (!exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_WRITE, "commit the record to disk", error))
     {
       rollback (audit);
       return FALSE;
@@ -727,14 +690,11 @@ kankyo_audit_append (KankyoAudit  *audit,
 /* Listing */
 
 GPtrArray *
-kankyo_audit_list (KankyoAudit  *audit,
-                   gint64        after_seq,
-                   guint         limit,
-                   GError      **error)
+kankyo_audit_list (KankyoAudit *audit, gint64 after_seq, guint limit, GError **error)
 {
-  g_autoptr(GPtrArray) records = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   int rc;
 
   g_return_val_if_fail (audit != NULL, NULL);
@@ -743,16 +703,14 @@ kankyo_audit_list (KankyoAudit  *audit,
   if (limit == 0)
     {
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_INVALID,
-                   "Audit trail %s: cannot list records: the limit must be at least 1",
-                   audit->path);
+                   "Audit trail %s: cannot list records: the limit must be at least 1", audit->path);
       return NULL;
     }
 
   locker = g_mutex_locker_new (&audit->lock);
 
-  if (!prepare (audit,
-                "SELECT " RECORD_COLUMNS " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                &stmt, KANKYO_AUDIT_ERROR_READ, "read records", error))
+  if (!prepare (audit, "SELECT " RECORD_COLUMNS " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2", &stmt,
+                KANKYO_AUDIT_ERROR_READ, "read records", error))
     return NULL;
   sqlite3_bind_int64 (stmt, 1, after_seq);
   sqlite3_bind_int64 (stmt, 2, limit);
@@ -779,19 +737,11 @@ typedef struct
   sqlite3_stmt *by_prev_hash;
 } Verifier;
 
-static void
-add_finding (Verifier               *v,
-             KankyoAuditFindingKind  kind,
-             gint64                  seq,
-             const char             *format,
-             ...) G_GNUC_PRINTF (4, 5);
+static void add_finding (Verifier *v, KankyoAuditFindingKind kind, gint64 seq, const char *format, ...)
+    G_GNUC_PRINTF (4, 5);
 
 static void
-add_finding (Verifier               *v,
-             KankyoAuditFindingKind  kind,
-             gint64                  seq,
-             const char             *format,
-             ...)
+add_finding (Verifier *v, KankyoAuditFindingKind kind, gint64 seq, const char *format, ...)
 {
   KankyoAuditFinding *finding = g_new0 (KankyoAuditFinding, 1);
   va_list args;
@@ -835,7 +785,7 @@ quote (const char *text)
 static char *
 describe (const KankyoAuditRecord *record)
 {
-  g_autoptr(GDateTime) when = NULL;
+  g_autoptr (GDateTime) when = NULL;
   g_autofree char *time_text = NULL;
   g_autofree char *action = quote (record->action);
   g_autofree char *actor = quote (record->actor);
@@ -845,32 +795,28 @@ describe (const KankyoAuditRecord *record)
   time_text = when != NULL ? g_date_time_format (when, "%Y-%m-%d %H:%M:%S UTC")
                            : g_strdup ("at an impossible time");
 
-  return g_strdup_printf ("record %" G_GINT64_FORMAT " (%s, %s by %s%s%s)",
-                          record->seq, time_text, action, actor,
-                          target != NULL ? " on " : "",
-                          target != NULL ? target : "");
+  return g_strdup_printf ("record %" G_GINT64_FORMAT " (%s, %s by %s%s%s)", record->seq, time_text, action,
+                          actor, target != NULL ? " on " : "", target != NULL ? target : "");
 }
 
 static char *
-describe_range (gint64 first,
-                gint64 last)
+describe_range (gint64 first, gint64 last)
 {
   if (first == last)
     return g_strdup_printf ("record %" G_GINT64_FORMAT " is", first);
-  return g_strdup_printf ("records %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " are",
-                          first, last);
+  return g_strdup_printf ("records %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " are", first, last);
 }
 
 /* The lowest-numbered record other than @exclude whose column (the one
  * @stmt selects by) is @hash. */
 static gboolean
-lookup_seq (Verifier      *v,
-            sqlite3_stmt  *stmt,
-            const char    *hash,
-            gint64         exclude,
-            gboolean      *ret_found,
-            gint64        *ret_seq,
-            GError       **error)
+lookup_seq (Verifier *v,
+            sqlite3_stmt *stmt,
+            const char *hash,
+            gint64 exclude,
+            gboolean *ret_found,
+            gint64 *ret_seq,
+            GError **error)
 {
   int rc;
 
@@ -901,11 +847,8 @@ lookup_seq (Verifier      *v,
  * Its neighbours in the chain say which number it was written with; if its
  * hash matches under that number, *ret_written_as is set to it. */
 static gboolean
-find_original_seq (Verifier                 *v,
-                   sqlite3_stmt             *row,
-                   const KankyoAuditRecord  *record,
-                   gint64                   *ret_written_as,
-                   GError                  **error)
+find_original_seq (
+    Verifier *v, sqlite3_stmt *row, const KankyoAuditRecord *record, gint64 *ret_written_as, GError **error)
 {
   gint64 candidates[2];
   guint n_candidates = 0;
@@ -942,14 +885,14 @@ find_original_seq (Verifier                 *v,
  * (@prev, NULL for the first); *ret_moved and *ret_content_bad say what was
  * found, for the checks of the next record and of the head. */
 static gboolean
-verify_record (Verifier                 *v,
-               sqlite3_stmt             *row,
-               const KankyoAuditRecord  *record,
-               const KankyoAuditRecord  *prev,
-               gboolean                  prev_moved,
-               gboolean                 *ret_moved,
-               gboolean                 *ret_content_bad,
-               GError                  **error)
+verify_record (Verifier *v,
+               sqlite3_stmt *row,
+               const KankyoAuditRecord *record,
+               const KankyoAuditRecord *prev,
+               gboolean prev_moved,
+               gboolean *ret_moved,
+               gboolean *ret_content_bad,
+               GError **error)
 {
   g_autofree char *computed = hash_row (row, record->seq);
   g_autofree char *what = NULL;
@@ -960,8 +903,7 @@ verify_record (Verifier                 *v,
 
   *ret_moved = FALSE;
   *ret_content_bad = FALSE;
-  if (record->seq == expected_seq
-      && strcmp (computed, record->hash) == 0
+  if (record->seq == expected_seq && strcmp (computed, record->hash) == 0
       && strcmp (record->prev_hash, expected_prev_hash) == 0)
     return TRUE;
 
@@ -969,8 +911,7 @@ verify_record (Verifier                 *v,
   if (record->seq < expected_seq)
     {
       add_finding (v, KANKYO_AUDIT_FINDING_BROKEN, record->seq,
-                   "%s has a number the trail never gives: numbers start at 1",
-                   what);
+                   "%s has a number the trail never gives: numbers start at 1", what);
     }
   else if (record->seq > expected_seq)
     {
@@ -981,14 +922,12 @@ verify_record (Verifier                 *v,
           g_autofree char *before = describe (prev);
 
           add_finding (v, KANKYO_AUDIT_FINDING_DELETED, expected_seq,
-                       "%s missing: the trail goes from %s straight to %s",
-                       missing, before, what);
+                       "%s missing: the trail goes from %s straight to %s", missing, before, what);
         }
       else
         {
           add_finding (v, KANKYO_AUDIT_FINDING_DELETED, expected_seq,
-                       "%s missing from the beginning: the trail starts at %s",
-                       missing, what);
+                       "%s missing from the beginning: the trail starts at %s", missing, what);
         }
     }
 
@@ -1007,20 +946,17 @@ verify_record (Verifier                 *v,
                      what, written_as);
       else
         add_finding (v, KANKYO_AUDIT_FINDING_EDITED, record->seq,
-                     "%s was edited after it was written: its content no longer matches its hash",
-                     what);
+                     "%s was edited after it was written: its content no longer matches its hash", what);
     }
 
   /* After a gap the record before this one is gone, and with it the hash
    * this one should link to; the gap is the finding. */
-  if (record->seq == expected_seq
-      && strcmp (record->prev_hash, expected_prev_hash) != 0)
+  if (record->seq == expected_seq && strcmp (record->prev_hash, expected_prev_hash) != 0)
     {
       gboolean found;
       gint64 linked_seq;
 
-      if (!lookup_seq (v, v->by_hash, record->prev_hash, record->seq,
-                       &found, &linked_seq, error))
+      if (!lookup_seq (v, v->by_hash, record->prev_hash, record->seq, &found, &linked_seq, error))
         return FALSE;
 
       /* A renumbered record next to this one already explains the link.
@@ -1034,8 +970,8 @@ verify_record (Verifier                 *v,
         {
           if (prev != NULL)
             add_finding (v, KANKYO_AUDIT_FINDING_REORDERED, record->seq,
-                         "%s is out of order: it was written right after record %"
-                         G_GINT64_FORMAT ", not after record %" G_GINT64_FORMAT,
+                         "%s is out of order: it was written right after record %" G_GINT64_FORMAT
+                         ", not after record %" G_GINT64_FORMAT,
                          what, linked_seq, prev->seq);
           else
             add_finding (v, KANKYO_AUDIT_FINDING_REORDERED, record->seq,
@@ -1068,12 +1004,9 @@ verify_record (Verifier                 *v,
 /* The head notes the newest record as it was appended; anything after or
  * instead of it went around kankyo_audit_append(). */
 static gboolean
-verify_head (Verifier                 *v,
-             const KankyoAuditRecord  *last,
-             gboolean                  last_content_bad,
-             GError                  **error)
+verify_head (Verifier *v, const KankyoAuditRecord *last, gboolean last_content_bad, GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autofree char *head_hash = NULL;
   gint64 last_seq = last != NULL ? last->seq : 0;
   gint64 head_seq;
@@ -1098,8 +1031,8 @@ verify_head (Verifier                 *v,
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  if (!prepare (v->audit, "SELECT seq, hash FROM audit_head WHERE id = 1",
-                &stmt, KANKYO_AUDIT_ERROR_READ, "read the head of the chain", error))
+  if (!prepare (v->audit, "SELECT seq, hash FROM audit_head WHERE id = 1", &stmt, KANKYO_AUDIT_ERROR_READ,
+                "read the head of the chain", error))
     return FALSE;
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_DONE)
@@ -1133,8 +1066,8 @@ verify_head (Verifier                 *v,
       else
         {
           add_finding (v, KANKYO_AUDIT_FINDING_DELETED, 1,
-                       "%s missing: the trail was last appended as record %"
-                       G_GINT64_FORMAT ", but it is now empty",
+                       "%s missing: the trail was last appended as record %" G_GINT64_FORMAT
+                       ", but it is now empty",
                        missing, head_seq);
         }
     }
@@ -1143,12 +1076,11 @@ verify_head (Verifier                 *v,
       g_autofree char *added = describe_range (head_seq + 1, last_seq);
 
       add_finding (v, KANKYO_AUDIT_FINDING_BROKEN, head_seq + 1,
-                   "%s not part of the trail: Kankyo's last append was record %"
-                   G_GINT64_FORMAT ", so what follows it was added by other means",
+                   "%s not part of the trail: Kankyo's last append was record %" G_GINT64_FORMAT
+                   ", so what follows it was added by other means",
                    added, head_seq);
     }
-  else if (strcmp (head_hash, last != NULL ? last->hash : ZERO_HASH) != 0
-           && !last_content_bad)
+  else if (strcmp (head_hash, last != NULL ? last->hash : ZERO_HASH) != 0 && !last_content_bad)
     {
       if (last != NULL)
         {
@@ -1171,26 +1103,22 @@ verify_head (Verifier                 *v,
 }
 
 static gboolean
-verify_locked (Verifier  *v,
-               gint64    *ret_count,
-               GError   **error)
+verify_locked (Verifier *v, gint64 *ret_count, GError **error)
 {
-  g_autoptr(sqlite3_stmt) walk = NULL;
-  g_autoptr(sqlite3_stmt) by_hash = NULL;
-  g_autoptr(sqlite3_stmt) by_prev_hash = NULL;
-  g_autoptr(KankyoAuditRecord) prev = NULL;
+  g_autoptr (sqlite3_stmt) walk = NULL;
+  g_autoptr (sqlite3_stmt) by_hash = NULL;
+  g_autoptr (sqlite3_stmt) by_prev_hash = NULL;
+  g_autoptr (KankyoAuditRecord) prev = NULL;
   gboolean prev_moved = FALSE;
   gboolean prev_content_bad = FALSE;
   gint64 count = 0;
   int rc;
 
-  if (!prepare (v->audit, "SELECT " RECORD_COLUMNS " FROM audit ORDER BY seq",
-                &walk, KANKYO_AUDIT_ERROR_READ, "read records", error)
-      || !prepare (v->audit,
-                   "SELECT seq FROM audit WHERE hash = ?1 AND seq <> ?2 ORDER BY seq LIMIT 1",
+  if (!prepare (v->audit, "SELECT " RECORD_COLUMNS " FROM audit ORDER BY seq", &walk, KANKYO_AUDIT_ERROR_READ,
+                "read records", error)
+      || !prepare (v->audit, "SELECT seq FROM audit WHERE hash = ?1 AND seq <> ?2 ORDER BY seq LIMIT 1",
                    &by_hash, KANKYO_AUDIT_ERROR_READ, "prepare a lookup by hash", error)
-      || !prepare (v->audit,
-                   "SELECT seq FROM audit WHERE prev_hash = ?1 AND seq <> ?2 ORDER BY seq LIMIT 1",
+      || !prepare (v->audit, "SELECT seq FROM audit WHERE prev_hash = ?1 AND seq <> ?2 ORDER BY seq LIMIT 1",
                    &by_prev_hash, KANKYO_AUDIT_ERROR_READ, "prepare a lookup by hash", error))
     return FALSE;
   v->by_hash = by_hash;
@@ -1198,12 +1126,11 @@ verify_locked (Verifier  *v,
 
   while ((rc = sqlite3_step (walk)) == SQLITE_ROW)
     {
-      g_autoptr(KankyoAuditRecord) record = record_from_row (walk);
+      g_autoptr (KankyoAuditRecord) record = record_from_row (walk);
       gboolean moved;
       gboolean content_bad;
 
-      if (!verify_record (v, walk, record, prev, prev_moved,
-                          &moved, &content_bad, error))
+      if (!verify_record (v, walk, record, prev, prev_moved, &moved, &content_bad, error))
         return FALSE;
 
       g_clear_pointer (&prev, kankyo_audit_record_free);
@@ -1226,14 +1153,13 @@ verify_locked (Verifier  *v,
 }
 
 gboolean
-kankyo_audit_verify (KankyoAudit  *audit,
-                     GPtrArray   **ret_findings,
-                     gint64       *ret_count,
-                     GError      **error)
+kankyo_audit_verify (KankyoAudit *audit, GPtrArray **ret_findings, gint64 *ret_count, GError **error)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
-  g_autoptr(GPtrArray) findings = NULL;
-  Verifier v = { 0, };
+  g_autoptr (GMutexLocker) locker = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  Verifier v = {
+    0,
+  };
   gint64 count = 0;
 
   g_return_val_if_fail (audit != NULL, FALSE);
@@ -1247,16 +1173,14 @@ kankyo_audit_verify (KankyoAudit  *audit,
 
   /* One read transaction, so records and head come from the same moment
    * even while another process appends. */
-  if (!exec_sql (audit, "BEGIN", KANKYO_AUDIT_ERROR_READ,
-                 "start a read transaction", error))
+  if (!exec_sql (audit, "BEGIN", KANKYO_AUDIT_ERROR_READ, "start a read transaction", error))
     return FALSE;
   if (!verify_locked (&v, &count, error))
     {
       rollback (audit);
       return FALSE;
     }
-  if (!exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_READ,
-                 "end the read transaction", error))
+  if (!exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_READ, "end the read transaction", error))
     {
       rollback (audit);
       return FALSE;

@@ -12,7 +12,7 @@ typedef struct
   guint index;
   KankyoArea area;
   guint start;
-  guint end;      /* one past the last element */
+  guint end; /* one past the last element */
 } Interval;
 
 guint
@@ -36,10 +36,7 @@ compare_intervals (gconstpointer a, gconstpointer b)
 }
 
 GArray *
-kankyo_block_plan_build (KankyoTagSpec *const *specs,
-                         guint                 n_specs,
-                         guint                 max_gap,
-                         GArray              **ret_placements)
+kankyo_block_plan_build (KankyoTagSpec *const *specs, guint n_specs, guint max_gap, GArray **ret_placements)
 {
   g_autofree Interval *iv = g_new (Interval, MAX (n_specs, 1));
   GArray *blocks = g_array_new (FALSE, FALSE, sizeof (KankyoBlock));

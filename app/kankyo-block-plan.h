@@ -22,17 +22,15 @@ typedef struct
 
 typedef struct
 {
-  guint block;     /* index into the block array */
-  guint offset;    /* first element of the tag within the block */
+  guint block;  /* index into the block array */
+  guint offset; /* first element of the tag within the block */
 } KankyoBlockPlacement;
 
 /* Returns KankyoBlock; *ret_placements gets one KankyoBlockPlacement per
  * spec, in the order of @specs. */
-GArray *kankyo_block_plan_build (KankyoTagSpec *const *specs,
-                                 guint                 n_specs,
-                                 guint                 max_gap,
-                                 GArray              **ret_placements);
+GArray *
+kankyo_block_plan_build (KankyoTagSpec *const *specs, guint n_specs, guint max_gap, GArray **ret_placements);
 
-guint   kankyo_block_plan_limit (KankyoArea            area);
+guint kankyo_block_plan_limit (KankyoArea area);
 
 G_END_DECLS

@@ -38,16 +38,16 @@ struct _KankyoDeviceWorker
   KankyoConnection *connection;
   KankyoTagStore *store;
   guint *tag_ids;
-  const KankyoTagSpec **specs;  /* owned by the store */
+  const KankyoTagSpec **specs; /* owned by the store */
   guint n_tags;
-  gboolean *received;           /* per tag: a Good value has arrived once */
+  gboolean *received; /* per tag: a Good value has arrived once */
 
-  GArray *blocks;               /* KankyoBlock */
-  GArray *placements;           /* KankyoBlockPlacement, per tag */
-  guint16 *buffer;              /* one slot per element of every block */
-  guint *block_base;            /* offset of each block in buffer */
-  KankyoTagSample *samples;     /* n_tags + 2 */
-  gboolean *block_ok;           /* per block, this cycle */
+  GArray *blocks;           /* KankyoBlock */
+  GArray *placements;       /* KankyoBlockPlacement, per tag */
+  guint16 *buffer;          /* one slot per element of every block */
+  guint *block_base;        /* offset of each block in buffer */
+  KankyoTagSample *samples; /* n_tags + 2 */
+  gboolean *block_ok;       /* per block, this cycle */
 
   GAsyncQueue *queue;
   GThread *thread;
@@ -64,10 +64,10 @@ write_request_free (WriteRequest *req)
 
 KankyoDeviceWorker *
 kankyo_device_worker_new (const KankyoDeviceWorkerConfig *config,
-                          KankyoConnection               *connection,
-                          KankyoTagStore                 *store,
-                          const guint                    *tag_ids,
-                          guint                           n_tags)
+                          KankyoConnection *connection,
+                          KankyoTagStore *store,
+                          const guint *tag_ids,
+                          guint n_tags)
 {
   KankyoDeviceWorker *w = g_new0 (KankyoDeviceWorker, 1);
   g_autofree KankyoTagSpec **specs = g_new0 (KankyoTagSpec *, MAX (n_tags, 1));
@@ -138,8 +138,8 @@ fill_failed_sample (KankyoDeviceWorker *w, guint i, KankyoTagSample *sample)
   sample->value = current.value;
   sample->tag_id = w->tag_ids[i];
   sample->source_time = current.source_time;
-  sample->quality = w->received[i] ? KANKYO_QUALITY_BAD_COMMUNICATION_ERROR
-                                   : KANKYO_QUALITY_BAD_NO_COMMUNICATION;
+  sample->quality
+      = w->received[i] ? KANKYO_QUALITY_BAD_COMMUNICATION_ERROR : KANKYO_QUALITY_BAD_NO_COMMUNICATION;
 }
 
 static void
@@ -290,8 +290,7 @@ do_write (KankyoDeviceWorker *w, WriteRequest *req, KankyoValue *ret_readback, G
 
   if (i == G_MAXUINT)
     {
-      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND,
-                   "%s has no such tag", w->name);
+      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND, "%s has no such tag", w->name);
       return FALSE;
     }
   reg = &w->specs[i]->reg;
@@ -419,9 +418,9 @@ fail_pending (KankyoDeviceWorker *w)
     {
       if (!req->stop)
         {
-          g_autoptr (GError) error = g_error_new (KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_STOPPED,
-                                                  "%s: the engine stopped before the write was sent",
-                                                  w->name);
+          g_autoptr (GError) error
+              = g_error_new (KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_STOPPED,
+                             "%s: the engine stopped before the write was sent", w->name);
 
           req->done (req->user_data, NULL, error);
         }
@@ -471,19 +470,19 @@ kankyo_device_worker_free (KankyoDeviceWorker *w)
 
 gboolean
 kankyo_device_worker_queue_write (KankyoDeviceWorker *w,
-                                  guint               tag_id,
-                                  const KankyoValue  *value,
+                                  guint tag_id,
+                                  const KankyoValue *value,
                                   KankyoWriteDoneFunc done,
-                                  gpointer            user_data,
-                                  GError            **error)
+                                  gpointer user_data,
+                                  GError **error)
 {
   WriteRequest *req;
 
   if (g_async_queue_length (w->queue) >= MAX_QUEUED_WRITES)
     {
       g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_BUSY,
-                   "%s: %d writes are already waiting; try again when the device catches up",
-                   w->name, MAX_QUEUED_WRITES);
+                   "%s: %d writes are already waiting; try again when the device catches up", w->name,
+                   MAX_QUEUED_WRITES);
       return FALSE;
     }
   req = g_new0 (WriteRequest, 1);

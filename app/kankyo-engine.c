@@ -23,14 +23,14 @@
 #define MAX_ACTOR_LENGTH 128
 #define MAX_REASON_LENGTH 1024
 
-G_DEFINE_QUARK (kankyo-engine-error-quark, kankyo_engine_error)
+G_DEFINE_QUARK (kankyo - engine - error - quark, kankyo_engine_error)
 
 typedef struct
 {
-  KankyoDeviceConfig *config;   /* owned by the project */
+  KankyoDeviceConfig *config; /* owned by the project */
   KankyoDriver *driver;
-  KankyoDeviceType *type;       /* NULL for map files and inline tags */
-  GPtrArray *specs;             /* KankyoTagSpec* resolved, 0-based */
+  KankyoDeviceType *type; /* NULL for map files and inline tags */
+  GPtrArray *specs;       /* KankyoTagSpec* resolved, 0-based */
   guint *tag_ids;
   guint online_tag;
   guint error_tag;
@@ -47,12 +47,12 @@ struct _KankyoEngine
   char *data_dir;
   char *audit_path;
   KankyoTagStore *store;
-  GPtrArray *devices;           /* EngineDevice* */
-  GHashTable *device_by_name;   /* name -> EngineDevice* */
+  GPtrArray *devices;         /* EngineDevice* */
+  GHashTable *device_by_name; /* name -> EngineDevice* */
   KankyoSimHost *sim;
   double sim_speed;
 
-  KankyoAudit *audit;           /* used on the engine thread only */
+  KankyoAudit *audit; /* used on the engine thread only */
   GMainContext *context;
   GMainLoop *loop;
   GThread *thread;
@@ -133,8 +133,7 @@ resolve_device (KankyoEngine *self, KankyoDeviceConfig *config, GError **error)
 
   dev->tag_ids = g_new0 (guint, MAX (dev->specs->len, 1));
   for (guint i = 0; i < dev->specs->len; i++)
-    dev->tag_ids[i] = kankyo_tag_store_add (self->store, config->name,
-                                            g_ptr_array_index (dev->specs, i));
+    dev->tag_ids[i] = kankyo_tag_store_add (self->store, config->name, g_ptr_array_index (dev->specs, i));
   online = status_spec ("_online", KANKYO_VALUE_BOOL, "Device answers");
   last_error = status_spec ("_last_error", KANKYO_VALUE_STRING, "Last communication error");
   dev->online_tag = kankyo_tag_store_add (self->store, config->name, online);
@@ -208,8 +207,8 @@ start_simulators (KankyoEngine *self, GError **error)
       /* The embedded plant is served on loopback only, on a free port. */
       local = kankyo_endpoint_parse ("tcp://127.0.0.1:0", NULL);
       model = dev->type ? kankyo_device_type_create_model (dev->type) : NULL;
-      index = kankyo_sim_host_add (self->sim, dev->config->name, dev->specs, model, dev->driver,
-                                   local, dev->config->unit_id, error);
+      index = kankyo_sim_host_add (self->sim, dev->config->name, dev->specs, model, dev->driver, local,
+                                   dev->config->unit_id, error);
       if (index == G_MAXUINT)
         return FALSE;
     }
@@ -388,7 +387,7 @@ typedef struct
   char *reason;
   KankyoValue value;
   KankyoValue readback;
-  const KankyoTagSpec *spec;    /* owned by the tag store */
+  const KankyoTagSpec *spec; /* owned by the tag store */
   GError *error;
   GTask *task;
 } WriteOp;
@@ -422,8 +421,7 @@ check_text (const char *what, const char *text, gsize max, GError **error)
 
   if (trimmed == NULL || *trimmed == '\0')
     {
-      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_INVALID,
-                   "a write needs %s", what);
+      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_INVALID, "a write needs %s", what);
       return FALSE;
     }
   if (strlen (text) > max || !g_utf8_validate (text, -1, NULL) || has_control_characters (text))
@@ -440,10 +438,10 @@ audit_result (WriteOp *op, const char *new_value, const char *result)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!kankyo_audit_append (op->engine->audit, op->actor, "write.result", op->tag, NULL,
-                            new_value, op->reason, result, NULL, &error))
-    g_warning ("the result of writing %s could not be recorded in the audit trail: %s",
-               op->tag, error->message);
+  if (!kankyo_audit_append (op->engine->audit, op->actor, "write.result", op->tag, NULL, new_value,
+                            op->reason, result, NULL, &error))
+    g_warning ("the result of writing %s could not be recorded in the audit trail: %s", op->tag,
+               error->message);
 }
 
 static gboolean
@@ -514,11 +512,10 @@ write_begin (gpointer data)
     }
 
   if (spec == NULL)
-    g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND,
-                 "there is no tag named %s", op->tag);
+    g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND, "there is no tag named %s",
+                 op->tag);
   else if (!spec->writable)
-    g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_READ_ONLY,
-                 "%s is read-only", op->tag);
+    g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_READ_ONLY, "%s is read-only", op->tag);
   else if (dev == NULL || dev->worker == NULL)
     g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_STOPPED,
                  "%s is not being polled, so it cannot be written", op->tag);
@@ -531,8 +528,8 @@ write_begin (gpointer data)
       g_autoptr (GError) audit_error = NULL;
 
       rejected = g_strconcat ("rejected: ", error->message, NULL);
-      if (!kankyo_audit_append (self->audit, op->actor, "write.request", op->tag, old_text,
-                                op->value_text, op->reason, rejected, NULL, &audit_error))
+      if (!kankyo_audit_append (self->audit, op->actor, "write.request", op->tag, old_text, op->value_text,
+                                op->reason, rejected, NULL, &audit_error))
         g_warning ("a rejected write of %s could not be recorded: %s", op->tag, audit_error->message);
       goto fail_unaudited;
     }
@@ -543,12 +540,12 @@ write_begin (gpointer data)
   {
     g_autoptr (GError) audit_error = NULL;
 
-    if (!kankyo_audit_append (self->audit, op->actor, "write.request", op->tag, old_text,
-                              op->value_text, op->reason, "pending", NULL, &audit_error))
+    if (!kankyo_audit_append (self->audit, op->actor, "write.request", op->tag, old_text, op->value_text,
+                              op->reason, "pending", NULL, &audit_error))
       {
         g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_AUDIT,
-                     "the write of %s was not sent because the audit trail could not record it: %s",
-                     op->tag, audit_error->message);
+                     "the write of %s was not sent because the audit trail could not record it: %s", op->tag,
+                     audit_error->message);
         goto fail_unaudited;
       }
   }
@@ -570,14 +567,14 @@ fail_unaudited:
 }
 
 void
-kankyo_engine_write_async (KankyoEngine       *self,
-                           const char         *tag,
-                           const char         *value_text,
-                           const char         *actor,
-                           const char         *reason,
-                           GCancellable       *cancellable,
+kankyo_engine_write_async (KankyoEngine *self,
+                           const char *tag,
+                           const char *value_text,
+                           const char *actor,
+                           const char *reason,
+                           GCancellable *cancellable,
                            GAsyncReadyCallback callback,
-                           gpointer            user_data)
+                           gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
   WriteOp *op;
@@ -600,15 +597,15 @@ kankyo_engine_write_async (KankyoEngine       *self,
   op->actor = g_strdup (actor);
   op->reason = g_strdup (reason);
   g_task_set_task_data (task, op, (GDestroyNotify) write_op_free);
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, write_begin,
-                              g_steal_pointer (&task), g_object_unref);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, write_begin, g_steal_pointer (&task),
+                              g_object_unref);
 }
 
 gboolean
 kankyo_engine_write_finish (KankyoEngine *self,
                             GAsyncResult *result,
-                            KankyoValue  *ret_readback,
-                            GError      **error)
+                            KankyoValue *ret_readback,
+                            GError **error)
 {
   GTask *task = G_TASK (result);
   WriteOp *op;
@@ -638,11 +635,10 @@ kankyo_engine_default_data_dir (const KankyoProject *project)
 KankyoProject *
 kankyo_engine_load_demo_project (GError **error)
 {
-  g_autoptr (GBytes) bytes = g_resources_lookup_data ("/org/kankyo/data/demo/demo.yaml",
-                                                      G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+  g_autoptr (GBytes) bytes
+      = g_resources_lookup_data ("/org/kankyo/data/demo/demo.yaml", G_RESOURCE_LOOKUP_FLAGS_NONE, error);
 
   if (bytes == NULL)
     return NULL;
-  return kankyo_project_load_from_bytes (bytes, "resource:///org/kankyo/data/demo/demo.yaml",
-                                         NULL, error);
+  return kankyo_project_load_from_bytes (bytes, "resource:///org/kankyo/data/demo/demo.yaml", NULL, error);
 }

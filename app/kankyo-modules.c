@@ -8,7 +8,7 @@
 
 #include "kankyo-modules.h"
 
-G_DEFINE_QUARK (kankyo-modules-error-quark, kankyo_modules_error)
+G_DEFINE_QUARK (kankyo - modules - error - quark, kankyo_modules_error)
 
 static GMutex instances_mutex;
 static GHashTable *instances; /* "ep/name" -> GObject */
@@ -64,8 +64,8 @@ get_instance (const char *ep_name, const char *name, const char *what, GError **
   if (ext == NULL)
     {
       g_auto (GStrv) known = g_str_equal (ep_name, KANKYO_DRIVER_EXTENSION_POINT)
-                               ? kankyo_modules_list_drivers ()
-                               : kankyo_modules_list_device_types ();
+                                 ? kankyo_modules_list_drivers ()
+                                 : kankyo_modules_list_device_types ();
       g_autofree char *list = g_strjoinv (", ", known);
 
       g_set_error (error, KANKYO_MODULES_ERROR, KANKYO_MODULES_ERROR_NOT_FOUND,
@@ -98,8 +98,7 @@ kankyo_modules_get_driver (const char *name, GError **error)
 KankyoDeviceType *
 kankyo_modules_get_device_type (const char *id, GError **error)
 {
-  return (KankyoDeviceType *) get_instance (KANKYO_DEVICE_TYPE_EXTENSION_POINT, id,
-                                            "device type", error);
+  return (KankyoDeviceType *) get_instance (KANKYO_DEVICE_TYPE_EXTENSION_POINT, id, "device type", error);
 }
 
 static int
@@ -137,10 +136,10 @@ kankyo_modules_list_drivers (void)
 
 gboolean
 kankyo_modules_resolve_device (const KankyoDeviceConfig *config,
-                               KankyoDriver            **ret_driver,
-                               KankyoDeviceType        **ret_type,
-                               GPtrArray               **ret_specs,
-                               GError                  **error)
+                               KankyoDriver **ret_driver,
+                               KankyoDeviceType **ret_type,
+                               GPtrArray **ret_specs,
+                               GError **error)
 {
   g_autoptr (KankyoDriver) driver = NULL;
   g_autoptr (KankyoDeviceType) type = NULL;

@@ -20,24 +20,22 @@ typedef enum
   KANKYO_MODULES_ERROR_NOT_FOUND,
 } KankyoModulesError;
 
-void              kankyo_modules_load              (void);
+void kankyo_modules_load (void);
 /* A new reference to the driver registered under @name. */
-KankyoDriver     *kankyo_modules_get_driver        (const char *name,
-                                                    GError    **error);
-KankyoDeviceType *kankyo_modules_get_device_type   (const char *id,
-                                                    GError    **error);
+KankyoDriver *kankyo_modules_get_driver (const char *name, GError **error);
+KankyoDeviceType *kankyo_modules_get_device_type (const char *id, GError **error);
 /* Sorted ids of every device type found. */
-GStrv             kankyo_modules_list_device_types (void);
-GStrv             kankyo_modules_list_drivers      (void);
+GStrv kankyo_modules_list_device_types (void);
+GStrv kankyo_modules_list_drivers (void);
 
 /* Everything needed to poll or simulate a configured device: its driver,
  * its device type (NULL when the tags come from a map file or are inline)
  * and its tags resolved to 0-based addresses and final word orders.
  * Errors start with the device's file:line:column. */
-gboolean          kankyo_modules_resolve_device    (const KankyoDeviceConfig *config,
-                                                    KankyoDriver            **ret_driver,
-                                                    KankyoDeviceType        **ret_type,
-                                                    GPtrArray               **ret_specs,
-                                                    GError                  **error);
+gboolean kankyo_modules_resolve_device (const KankyoDeviceConfig *config,
+                                        KankyoDriver **ret_driver,
+                                        KankyoDeviceType **ret_type,
+                                        GPtrArray **ret_specs,
+                                        GError **error);
 
 G_END_DECLS

@@ -14,18 +14,18 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK (kankyo-project-error-quark, kankyo_project_error)
+G_DEFINE_QUARK (kankyo - project - error - quark, kankyo_project_error)
 
-#define MAX_AREAS          1000
-#define MAX_DEVICES        1000
-#define MAX_MAP_TAGS       10000
-#define MAX_PROJECT_TAGS   100000
-#define MAX_UNIT_ID        247
-#define MAX_GAP            100
-#define MIN_POLL_MS        10
-#define MAX_POLL_MS        3600000
-#define DEFAULT_POLL_MS    1000
-#define DEFAULT_DRIVER     "modbus"
+#define MAX_AREAS 1000
+#define MAX_DEVICES 1000
+#define MAX_MAP_TAGS 10000
+#define MAX_PROJECT_TAGS 100000
+#define MAX_UNIT_ID 247
+#define MAX_GAP 100
+#define MIN_POLL_MS 10
+#define MAX_POLL_MS 3600000
+#define DEFAULT_POLL_MS 1000
+#define DEFAULT_DRIVER "modbus"
 #define SIMULATED_ENDPOINT "simulated"
 
 enum
@@ -35,7 +35,7 @@ enum
   N_PROJECT_KEYS
 };
 
-static const char * const project_keys[] = {
+static const char *const project_keys[] = {
   [PROJECT_NAME] = "project",
   [PROJECT_AREAS] = "areas",
   [N_PROJECT_KEYS] = NULL,
@@ -49,7 +49,7 @@ enum
   N_AREA_KEYS
 };
 
-static const char * const area_keys[] = {
+static const char *const area_keys[] = {
   [AREA_NAME] = "name",
   [AREA_LABEL] = "label",
   [AREA_DEVICES] = "devices",
@@ -73,7 +73,7 @@ enum
   N_DEVICE_KEYS
 };
 
-static const char * const device_keys[] = {
+static const char *const device_keys[] = {
   [DEVICE_NAME] = "name",
   [DEVICE_LABEL] = "label",
   [DEVICE_TYPE] = "type",
@@ -101,7 +101,7 @@ enum
   N_MAP_KEYS
 };
 
-static const char * const map_keys[] = {
+static const char *const map_keys[] = {
   [MAP_DEVICE_TYPE] = "device-type",
   [MAP_VENDOR] = "vendor",
   [MAP_MODEL] = "model",
@@ -132,29 +132,21 @@ enum
   N_TAG_KEYS
 };
 
-static const char * const tag_keys[] = {
-  [TAG_NAME] = "name",
-  [TAG_LABEL] = "label",
-  [TAG_UNIT] = "unit",
-  [TAG_DESCRIPTION] = "description",
-  [TAG_AREA] = "area",
-  [TAG_ADDRESS] = "address",
-  [TAG_TYPE] = "type",
-  [TAG_BIT] = "bit",
-  [TAG_BITS] = "bits",
-  [TAG_WORD_ORDER] = "word-order",
-  [TAG_SCALE] = "scale",
-  [TAG_OFFSET] = "offset",
-  [TAG_MIN] = "min",
-  [TAG_MAX] = "max",
-  [TAG_ACCESS] = "access",
-  [N_TAG_KEYS] = NULL,
+static const char *const tag_keys[] = {
+  [TAG_NAME] = "name",     [TAG_LABEL] = "label",
+  [TAG_UNIT] = "unit",     [TAG_DESCRIPTION] = "description",
+  [TAG_AREA] = "area",     [TAG_ADDRESS] = "address",
+  [TAG_TYPE] = "type",     [TAG_BIT] = "bit",
+  [TAG_BITS] = "bits",     [TAG_WORD_ORDER] = "word-order",
+  [TAG_SCALE] = "scale",   [TAG_OFFSET] = "offset",
+  [TAG_MIN] = "min",       [TAG_MAX] = "max",
+  [TAG_ACCESS] = "access", [N_TAG_KEYS] = NULL,
 };
 
-static const char * const access_choices[] = { "read", "read-write", NULL };
+static const char *const access_choices[] = { "read", "read-write", NULL };
 
-#define AREA_CHOICES       "coil, discrete-input, holding or input"
-#define DATA_TYPE_CHOICES  "bool, bit, bitfield, int16, uint16, int32, uint32, float32 or float64"
+#define AREA_CHOICES "coil, discrete-input, holding or input"
+#define DATA_TYPE_CHOICES "bool, bit, bitfield, int16, uint16, int32, uint32, float32 or float64"
 #define WORD_ORDER_CHOICES "ABCD, CDAB, BADC or DCBA"
 
 /* State of one project load: the names seen so far, for uniqueness, and the
@@ -240,12 +232,12 @@ kankyo_project_free (KankyoProject *project)
 /* ---- shared pieces ---- */
 
 static gboolean
-get_optional_string (KankyoYaml            *yaml,
-                     yaml_node_t           *node,
-                     const char            *key,
-                     KankyoYamlStringKind   kind,
-                     char                 **ret_string,
-                     GError               **error)
+get_optional_string (KankyoYaml *yaml,
+                     yaml_node_t *node,
+                     const char *key,
+                     KankyoYamlStringKind kind,
+                     char **ret_string,
+                     GError **error)
 {
   if (node == NULL)
     return TRUE;
@@ -254,19 +246,15 @@ get_optional_string (KankyoYaml            *yaml,
 
 /* Checks a name against those seen before and records it. */
 static gboolean
-claim_name (KankyoYaml   *yaml,
-            yaml_node_t  *node,
-            GHashTable   *seen,
-            const char   *what,
-            const char   *name,
-            GError      **error)
+claim_name (
+    KankyoYaml *yaml, yaml_node_t *node, GHashTable *seen, const char *what, const char *name, GError **error)
 {
   const char *first = g_hash_table_lookup (seen, name);
 
   if (first != NULL)
     {
-      kankyo_yaml_set_error (yaml, node, error, "name: duplicate %s name '%s'; it is first used at %s",
-                             what, name, first);
+      kankyo_yaml_set_error (yaml, node, error, "name: duplicate %s name '%s'; it is first used at %s", what,
+                             name, first);
       return FALSE;
     }
   g_hash_table_insert (seen, g_strdup (name), kankyo_yaml_location (yaml, node));
@@ -274,10 +262,7 @@ claim_name (KankyoYaml   *yaml,
 }
 
 static gboolean
-get_word_order (KankyoYaml       *yaml,
-                yaml_node_t      *node,
-                KankyoWordOrder  *ret_order,
-                GError          **error)
+get_word_order (KankyoYaml *yaml, yaml_node_t *node, KankyoWordOrder *ret_order, GError **error)
 {
   const char *text = NULL;
 
@@ -292,10 +277,7 @@ get_word_order (KankyoYaml       *yaml,
 }
 
 static gboolean
-get_base_address (KankyoYaml   *yaml,
-                  yaml_node_t  *node,
-                  guint        *ret_base,
-                  GError      **error)
+get_base_address (KankyoYaml *yaml, yaml_node_t *node, guint *ret_base, GError **error)
 {
   gint64 value;
 
@@ -314,11 +296,7 @@ is_bit_of_register (KankyoDataType type)
 }
 
 static KankyoMapTag *
-parse_tag (KankyoYaml             *yaml,
-           yaml_node_t            *node,
-           const KankyoDeviceMap  *map,
-           GHashTable             *names,
-           GError                **error)
+parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHashTable *names, GError **error)
 {
   g_autoptr (KankyoTagSpec) spec = kankyo_tag_spec_new ();
   g_autoptr (GError) local_error = NULL;
@@ -345,15 +323,13 @@ parse_tag (KankyoYaml             *yaml,
   if (g_hash_table_contains (names, spec->name))
     {
       kankyo_yaml_set_error (yaml, v[TAG_NAME], error,
-                             "name: duplicate tag name '%s'; it is first used at %s",
-                             spec->name, (const char *) g_hash_table_lookup (names, spec->name));
+                             "name: duplicate tag name '%s'; it is first used at %s", spec->name,
+                             (const char *) g_hash_table_lookup (names, spec->name));
       return NULL;
     }
 
-  if (!get_optional_string (yaml, v[TAG_LABEL], "label", KANKYO_YAML_STRING_LINE,
-                            &spec->label, error)
-      || !get_optional_string (yaml, v[TAG_UNIT], "unit", KANKYO_YAML_STRING_LINE,
-                               &spec->unit, error)
+  if (!get_optional_string (yaml, v[TAG_LABEL], "label", KANKYO_YAML_STRING_LINE, &spec->label, error)
+      || !get_optional_string (yaml, v[TAG_UNIT], "unit", KANKYO_YAML_STRING_LINE, &spec->unit, error)
       || !get_optional_string (yaml, v[TAG_DESCRIPTION], "description", KANKYO_YAML_STRING_TEXT,
                                &spec->description, error))
     return NULL;
@@ -377,8 +353,7 @@ parse_tag (KankyoYaml             *yaml,
     {
       kankyo_yaml_set_error (yaml, v[TAG_TYPE], error,
                              "type: area %s holds single bits, so the type must be bool, found '%s'",
-                             kankyo_area_to_string (reg->area),
-                             kankyo_data_type_to_string (reg->data_type));
+                             kankyo_area_to_string (reg->area), kankyo_data_type_to_string (reg->data_type));
       return NULL;
     }
   if (!kankyo_area_is_bits (reg->area) && reg->data_type == KANKYO_DATA_BOOL)
@@ -412,8 +387,8 @@ parse_tag (KankyoYaml             *yaml,
       if (reg->bit + n > 16)
         {
           kankyo_yaml_set_error (yaml, v[TAG_BITS], error,
-                                 "bits: bits %u to %u do not fit in a 16-bit register",
-                                 reg->bit, (guint) (reg->bit + n - 1));
+                                 "bits: bits %u to %u do not fit in a 16-bit register", reg->bit,
+                                 (guint) (reg->bit + n - 1));
           return NULL;
         }
       reg->bit_count = (guint8) n;
@@ -426,9 +401,8 @@ parse_tag (KankyoYaml             *yaml,
       return NULL;
     }
 
-  if (!kankyo_yaml_get_int (yaml, v[TAG_ADDRESS], "address",
-                            map->base_address, G_MAXUINT16 + (gint64) map->base_address,
-                            &address, error))
+  if (!kankyo_yaml_get_int (yaml, v[TAG_ADDRESS], "address", map->base_address,
+                            G_MAXUINT16 + (gint64) map->base_address, &address, error))
     return NULL;
   width = kankyo_data_type_width (reg->data_type);
   if (address - map->base_address + width > G_MAXUINT16 + 1)
@@ -449,9 +423,8 @@ parse_tag (KankyoYaml             *yaml,
   for (guint k = TAG_SCALE; k <= TAG_MAX; k++)
     if (plain && v[k] != NULL)
       {
-        kankyo_yaml_set_error (yaml, v[k], error, "%s: a %s tag is true or false and has no %s",
-                               tag_keys[k], kankyo_data_type_to_string (reg->data_type),
-                               tag_keys[k]);
+        kankyo_yaml_set_error (yaml, v[k], error, "%s: a %s tag is true or false and has no %s", tag_keys[k],
+                               kankyo_data_type_to_string (reg->data_type), tag_keys[k]);
         return NULL;
       }
   if (v[TAG_SCALE] != NULL)
@@ -460,13 +433,11 @@ parse_tag (KankyoYaml             *yaml,
         return NULL;
       if (reg->gain == 0.0)
         {
-          kankyo_yaml_set_expected_error (yaml, v[TAG_SCALE], "scale",
-                                          "a number other than zero", error);
+          kankyo_yaml_set_expected_error (yaml, v[TAG_SCALE], "scale", "a number other than zero", error);
           return NULL;
         }
     }
-  if (v[TAG_OFFSET] != NULL
-      && !kankyo_yaml_get_double (yaml, v[TAG_OFFSET], "offset", &reg->offset, error))
+  if (v[TAG_OFFSET] != NULL && !kankyo_yaml_get_double (yaml, v[TAG_OFFSET], "offset", &reg->offset, error))
     return NULL;
   if (v[TAG_MIN] != NULL && !kankyo_yaml_get_double (yaml, v[TAG_MIN], "min", &spec->min, error))
     return NULL;
@@ -526,10 +497,7 @@ parse_tag (KankyoYaml             *yaml,
 
 /* Fills map->tags; the map's word order and base address must be set. */
 static gboolean
-parse_tags (KankyoYaml       *yaml,
-            yaml_node_t      *node,
-            KankyoDeviceMap  *map,
-            GError          **error)
+parse_tags (KankyoYaml *yaml, yaml_node_t *node, KankyoDeviceMap *map, GError **error)
 {
   g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   guint n;
@@ -561,8 +529,7 @@ device_map_new (const char *source)
 /* ---- device maps ---- */
 
 static KankyoDeviceMap *
-parse_map (KankyoYaml  *yaml,
-           GError     **error)
+parse_map (KankyoYaml *yaml, GError **error)
 {
   g_autoptr (KankyoDeviceMap) map = device_map_new (kankyo_yaml_get_name (yaml));
   yaml_node_t *root = kankyo_yaml_get_root (yaml);
@@ -572,17 +539,14 @@ parse_map (KankyoYaml  *yaml,
       || !kankyo_yaml_require (yaml, root, "device map", "device-type", v[MAP_DEVICE_TYPE], error)
       || !kankyo_yaml_require (yaml, root, "device map", "tags", v[MAP_TAGS], error)
       || !kankyo_yaml_get_identifier (yaml, v[MAP_DEVICE_TYPE], "device-type", TRUE, &map->id, error)
-      || !get_optional_string (yaml, v[MAP_VENDOR], "vendor", KANKYO_YAML_STRING_LINE,
-                               &map->vendor, error)
-      || !get_optional_string (yaml, v[MAP_MODEL], "model", KANKYO_YAML_STRING_LINE,
-                               &map->model, error)
+      || !get_optional_string (yaml, v[MAP_VENDOR], "vendor", KANKYO_YAML_STRING_LINE, &map->vendor, error)
+      || !get_optional_string (yaml, v[MAP_MODEL], "model", KANKYO_YAML_STRING_LINE, &map->model, error)
       || !get_optional_string (yaml, v[MAP_DESCRIPTION], "description", KANKYO_YAML_STRING_TEXT,
                                &map->description, error))
     return NULL;
   if (v[MAP_WORD_ORDER] != NULL && !get_word_order (yaml, v[MAP_WORD_ORDER], &map->word_order, error))
     return NULL;
-  if (v[MAP_BASE_ADDRESS] != NULL
-      && !get_base_address (yaml, v[MAP_BASE_ADDRESS], &map->base_address, error))
+  if (v[MAP_BASE_ADDRESS] != NULL && !get_base_address (yaml, v[MAP_BASE_ADDRESS], &map->base_address, error))
     return NULL;
   if (!parse_tags (yaml, v[MAP_TAGS], map, error))
     return NULL;
@@ -590,9 +554,7 @@ parse_map (KankyoYaml  *yaml,
 }
 
 KankyoDeviceMap *
-kankyo_device_map_parse (GBytes      *bytes,
-                         const char  *name,
-                         GError     **error)
+kankyo_device_map_parse (GBytes *bytes, const char *name, GError **error)
 {
   g_autoptr (KankyoYaml) yaml = NULL;
 
@@ -607,8 +569,7 @@ kankyo_device_map_parse (GBytes      *bytes,
 }
 
 KankyoDeviceMap *
-kankyo_device_map_load (const char  *path,
-                        GError     **error)
+kankyo_device_map_load (const char *path, GError **error)
 {
   g_autoptr (GBytes) bytes = NULL;
 
@@ -622,9 +583,7 @@ kankyo_device_map_load (const char  *path,
 }
 
 GPtrArray *
-kankyo_device_map_resolve_tags (const KankyoDeviceMap     *map,
-                                const KankyoDeviceConfig  *device,
-                                GError                   **error)
+kankyo_device_map_resolve_tags (const KankyoDeviceMap *map, const KankyoDeviceConfig *device, GError **error)
 {
   g_autoptr (GPtrArray) specs = NULL;
   KankyoWordOrder order;
@@ -649,8 +608,7 @@ kankyo_device_map_resolve_tags (const KankyoDeviceMap     *map,
                        "%s: tag '%s': address %u is not a register number; with "
                        "base-address %u%s%s addresses start at %u",
                        tag->location, tag->spec->name, tag->address, base,
-                       device != NULL ? " of device " : "",
-                       device != NULL ? device->name : "", base);
+                       device != NULL ? " of device " : "", device != NULL ? device->name : "", base);
           return NULL;
         }
       if (tag->address - base > G_MAXUINT16)
@@ -667,8 +625,8 @@ kankyo_device_map_resolve_tags (const KankyoDeviceMap     *map,
         spec->reg.word_order = order;
       if (!kankyo_register_spec_validate (&spec->reg, &local_error))
         {
-          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
-                       "%s: tag '%s': %s", tag->location, tag->spec->name, local_error->message);
+          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID, "%s: tag '%s': %s",
+                       tag->location, tag->spec->name, local_error->message);
           return NULL;
         }
       g_ptr_array_add (specs, g_steal_pointer (&spec));
@@ -680,8 +638,7 @@ kankyo_device_map_resolve_tags (const KankyoDeviceMap     *map,
 
 /* The yaml_node_t with the latest position among @nodes (NULL ones skipped). */
 static yaml_node_t *
-last_in_document (yaml_node_t **nodes,
-                  guint         n_nodes)
+last_in_document (yaml_node_t **nodes, guint n_nodes)
 {
   yaml_node_t *last = NULL;
 
@@ -692,10 +649,7 @@ last_in_document (yaml_node_t **nodes,
 }
 
 static gboolean
-load_map_file (LoadContext         *ctx,
-               yaml_node_t         *node,
-               KankyoDeviceConfig  *device,
-               GError             **error)
+load_map_file (LoadContext *ctx, yaml_node_t *node, KankyoDeviceConfig *device, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   g_autoptr (GBytes) bytes = NULL;
@@ -712,7 +666,8 @@ load_map_file (LoadContext         *ctx,
     {
       kankyo_yaml_set_error (ctx->yaml, node, error,
                              "map: '%s' is a relative path, but this project is not in a "
-                             "folder; write an absolute path", written);
+                             "folder; write an absolute path",
+                             written);
       return FALSE;
     }
 
@@ -721,16 +676,15 @@ load_map_file (LoadContext         *ctx,
     {
       g_autofree char *location = kankyo_yaml_location (ctx->yaml, node);
 
-      g_set_error (error, KANKYO_PROJECT_ERROR, local_error->code, "%s: map: %s",
-                   location, local_error->message);
+      g_set_error (error, KANKYO_PROJECT_ERROR, local_error->code, "%s: map: %s", location,
+                   local_error->message);
       return FALSE;
     }
   device->map = kankyo_device_map_parse (bytes, path, &local_error);
   if (device->map == NULL)
     {
       /* The message starts at the map file's own line; say who used it. */
-      g_set_error (error, KANKYO_PROJECT_ERROR, local_error->code,
-                   "%s (in the map of device '%s' at %s)",
+      g_set_error (error, KANKYO_PROJECT_ERROR, local_error->code, "%s (in the map of device '%s' at %s)",
                    local_error->message, device->name, device->location);
       return FALSE;
     }
@@ -738,10 +692,7 @@ load_map_file (LoadContext         *ctx,
 }
 
 static KankyoDeviceConfig *
-parse_device (LoadContext  *ctx,
-              yaml_node_t  *node,
-              const char   *area,
-              GError      **error)
+parse_device (LoadContext *ctx, yaml_node_t *node, const char *area, GError **error)
 {
   g_autoptr (KankyoDeviceConfig) device = g_new0 (KankyoDeviceConfig, 1);
   g_autoptr (GError) local_error = NULL;
@@ -757,8 +708,8 @@ parse_device (LoadContext  *ctx,
       || !kankyo_yaml_require (yaml, node, "device", "name", v[DEVICE_NAME], error)
       || !kankyo_yaml_get_identifier (yaml, v[DEVICE_NAME], "name", FALSE, &device->name, error)
       || !claim_name (yaml, v[DEVICE_NAME], ctx->device_names, "device", device->name, error)
-      || !get_optional_string (yaml, v[DEVICE_LABEL], "label", KANKYO_YAML_STRING_LINE,
-                               &device->label, error))
+      || !get_optional_string (yaml, v[DEVICE_LABEL], "label", KANKYO_YAML_STRING_LINE, &device->label,
+                               error))
     return NULL;
   device->area = g_strdup (area);
   device->location = kankyo_yaml_location (yaml, node);
@@ -782,7 +733,8 @@ parse_device (LoadContext  *ctx,
 
       kankyo_yaml_set_error (yaml, extra, error,
                              "%s: a device takes its tags from exactly one of type, map or "
-                             "tags; device '%s' has more than one", key, device->name);
+                             "tags; device '%s' has more than one",
+                             key, device->name);
       return NULL;
     }
 
@@ -806,8 +758,7 @@ parse_device (LoadContext  *ctx,
       device->endpoint = kankyo_endpoint_parse (text, &local_error);
       if (device->endpoint == NULL)
         {
-          kankyo_yaml_set_error (yaml, v[DEVICE_ENDPOINT], error, "endpoint: %s",
-                                 local_error->message);
+          kankyo_yaml_set_error (yaml, v[DEVICE_ENDPOINT], error, "endpoint: %s", local_error->message);
           return NULL;
         }
     }
@@ -821,8 +772,8 @@ parse_device (LoadContext  *ctx,
     }
   device->poll_period_ms = DEFAULT_POLL_MS;
   if (v[DEVICE_POLL_PERIOD] != NULL
-      && !kankyo_yaml_get_duration_ms (yaml, v[DEVICE_POLL_PERIOD], "poll-period",
-                                       MIN_POLL_MS, MAX_POLL_MS, &device->poll_period_ms, error))
+      && !kankyo_yaml_get_duration_ms (yaml, v[DEVICE_POLL_PERIOD], "poll-period", MIN_POLL_MS, MAX_POLL_MS,
+                                       &device->poll_period_ms, error))
     return NULL;
   if (v[DEVICE_WORD_ORDER] != NULL)
     {
@@ -872,8 +823,7 @@ parse_device (LoadContext  *ctx,
           kankyo_yaml_set_error (yaml, at, error,
                                  "device '%s': a project may have at most %d tags; "
                                  "this device brings the count to %u",
-                                 device->name, MAX_PROJECT_TAGS,
-                                 ctx->n_tags + device->map->tags->len);
+                                 device->name, MAX_PROJECT_TAGS, ctx->n_tags + device->map->tags->len);
           return NULL;
         }
       ctx->n_tags += device->map->tags->len;
@@ -882,10 +832,7 @@ parse_device (LoadContext  *ctx,
 }
 
 static gboolean
-parse_area (LoadContext    *ctx,
-            yaml_node_t    *node,
-            KankyoProject  *project,
-            GError        **error)
+parse_area (LoadContext *ctx, yaml_node_t *node, KankyoProject *project, GError **error)
 {
   g_autoptr (KankyoAreaConfig) area = g_new0 (KankyoAreaConfig, 1);
   KankyoYaml *yaml = ctx->yaml;
@@ -896,12 +843,11 @@ parse_area (LoadContext    *ctx,
       || !kankyo_yaml_require (yaml, node, "area", "name", v[AREA_NAME], error)
       || !kankyo_yaml_get_identifier (yaml, v[AREA_NAME], "name", FALSE, &area->name, error)
       || !claim_name (yaml, v[AREA_NAME], ctx->area_names, "area", area->name, error)
-      || !get_optional_string (yaml, v[AREA_LABEL], "label", KANKYO_YAML_STRING_LINE,
-                               &area->label, error))
+      || !get_optional_string (yaml, v[AREA_LABEL], "label", KANKYO_YAML_STRING_LINE, &area->label, error))
     return FALSE;
   if (v[AREA_DEVICES] != NULL
-      && !kankyo_yaml_get_sequence (yaml, v[AREA_DEVICES], "devices", "a list of devices",
-                                    0, MAX_DEVICES, &n_devices, error))
+      && !kankyo_yaml_get_sequence (yaml, v[AREA_DEVICES], "devices", "a list of devices", 0, MAX_DEVICES,
+                                    &n_devices, error))
     return FALSE;
 
   for (guint i = 0; i < n_devices; i++)
@@ -911,8 +857,7 @@ parse_area (LoadContext    *ctx,
 
       if (project->devices->len == MAX_DEVICES)
         {
-          kankyo_yaml_set_error (yaml, item, error,
-                                 "a project may have at most %d devices", MAX_DEVICES);
+          kankyo_yaml_set_error (yaml, item, error, "a project may have at most %d devices", MAX_DEVICES);
           return FALSE;
         }
       device = parse_device (ctx, item, area->name, error);
@@ -925,10 +870,7 @@ parse_area (LoadContext    *ctx,
 }
 
 KankyoProject *
-kankyo_project_load_from_bytes (GBytes      *bytes,
-                                const char  *name,
-                                const char  *dir,
-                                GError     **error)
+kankyo_project_load_from_bytes (GBytes *bytes, const char *name, const char *dir, GError **error)
 {
   g_autoptr (KankyoYaml) yaml = NULL;
   g_autoptr (KankyoProject) project = NULL;
@@ -965,10 +907,10 @@ kankyo_project_load_from_bytes (GBytes      *bytes,
   if (!kankyo_yaml_get_fields (yaml, root, "project", project_keys, v, error)
       || !kankyo_yaml_require (yaml, root, "project", "project", v[PROJECT_NAME], error)
       || !kankyo_yaml_require (yaml, root, "project", "areas", v[PROJECT_AREAS], error)
-      || !kankyo_yaml_get_string (yaml, v[PROJECT_NAME], "project", KANKYO_YAML_STRING_LINE,
-                                  &project->name, error)
-      || !kankyo_yaml_get_sequence (yaml, v[PROJECT_AREAS], "areas", "a list of areas",
-                                    1, MAX_AREAS, &n_areas, error))
+      || !kankyo_yaml_get_string (yaml, v[PROJECT_NAME], "project", KANKYO_YAML_STRING_LINE, &project->name,
+                                  error)
+      || !kankyo_yaml_get_sequence (yaml, v[PROJECT_AREAS], "areas", "a list of areas", 1, MAX_AREAS,
+                                    &n_areas, error))
     return NULL;
 
   for (guint i = 0; i < n_areas; i++)
@@ -979,8 +921,7 @@ kankyo_project_load_from_bytes (GBytes      *bytes,
 }
 
 KankyoProject *
-kankyo_project_load (const char  *path,
-                     GError     **error)
+kankyo_project_load (const char *path, GError **error)
 {
   g_autoptr (GBytes) bytes = NULL;
   g_autofree char *dir = NULL;
@@ -996,8 +937,7 @@ kankyo_project_load (const char  *path,
 }
 
 KankyoDeviceConfig *
-kankyo_project_find_device (KankyoProject *project,
-                            const char    *name)
+kankyo_project_find_device (KankyoProject *project, const char *name)
 {
   g_return_val_if_fail (project != NULL, NULL);
   g_return_val_if_fail (name != NULL, NULL);

@@ -27,22 +27,22 @@ typedef enum
  * what the device may still override. */
 typedef struct
 {
-  KankyoTagSpec *spec;      /* reg.address is the address as written */
-  guint32 address;          /* as written, before base-address correction */
-  gboolean has_word_order;  /* the tag names its own word order */
-  char *location;           /* "file:line:column" of the tag entry */
+  KankyoTagSpec *spec;     /* reg.address is the address as written */
+  guint32 address;         /* as written, before base-address correction */
+  gboolean has_word_order; /* the tag names its own word order */
+  char *location;          /* "file:line:column" of the tag entry */
 } KankyoMapTag;
 
 typedef struct
 {
-  char *id;                 /* "test.thermostat"; NULL for inline maps */
+  char *id; /* "test.thermostat"; NULL for inline maps */
   char *vendor;
   char *model;
   char *description;
-  KankyoWordOrder word_order;   /* default for 32/64-bit tags */
-  guint base_address;           /* 0: protocol addresses; 1: register numbers */
-  GPtrArray *tags;              /* KankyoMapTag* */
-  char *source;                 /* file or resource name */
+  KankyoWordOrder word_order; /* default for 32/64-bit tags */
+  guint base_address;         /* 0: protocol addresses; 1: register numbers */
+  GPtrArray *tags;            /* KankyoMapTag* */
+  char *source;               /* file or resource name */
 } KankyoDeviceMap;
 
 typedef struct
@@ -53,7 +53,7 @@ typedef struct
 
 typedef struct
 {
-  char *name;               /* unique in the project: "room1" */
+  char *name; /* unique in the project: "room1" */
   char *label;
   char *area;               /* name of an area in the project */
   char *type_id;            /* device type from a plugin, or NULL */
@@ -66,43 +66,35 @@ typedef struct
   KankyoWordOrder word_order;
   gboolean base_address_set;
   guint base_address;
-  guint max_gap;            /* unused registers a merged read may span */
-  char *location;           /* "file:line:column" of the device entry */
+  guint max_gap;  /* unused registers a merged read may span */
+  char *location; /* "file:line:column" of the device entry */
 } KankyoDeviceConfig;
 
 typedef struct
 {
   char *name;
-  char *path;               /* file or resource name */
-  char *dir;                /* folder that relative map paths start from; NULL for resources */
-  GPtrArray *areas;         /* KankyoAreaConfig* */
-  GPtrArray *devices;       /* KankyoDeviceConfig* */
+  char *path;         /* file or resource name */
+  char *dir;          /* folder that relative map paths start from; NULL for resources */
+  GPtrArray *areas;   /* KankyoAreaConfig* */
+  GPtrArray *devices; /* KankyoDeviceConfig* */
 } KankyoProject;
 
-KankyoProject   *kankyo_project_load            (const char      *path,
-                                                 GError         **error);
+KankyoProject *kankyo_project_load (const char *path, GError **error);
 /* @name appears in errors; @dir resolves relative "map:" paths (may be NULL). */
-KankyoProject   *kankyo_project_load_from_bytes (GBytes          *bytes,
-                                                 const char      *name,
-                                                 const char      *dir,
-                                                 GError         **error);
-void             kankyo_project_free            (KankyoProject   *project);
-KankyoDeviceConfig *kankyo_project_find_device  (KankyoProject   *project,
-                                                 const char      *name);
+KankyoProject *
+kankyo_project_load_from_bytes (GBytes *bytes, const char *name, const char *dir, GError **error);
+void kankyo_project_free (KankyoProject *project);
+KankyoDeviceConfig *kankyo_project_find_device (KankyoProject *project, const char *name);
 
-KankyoDeviceMap *kankyo_device_map_parse        (GBytes          *bytes,
-                                                 const char      *name,
-                                                 GError         **error);
-KankyoDeviceMap *kankyo_device_map_load         (const char      *path,
-                                                 GError         **error);
-void             kankyo_device_map_free         (KankyoDeviceMap *map);
+KankyoDeviceMap *kankyo_device_map_parse (GBytes *bytes, const char *name, GError **error);
+KankyoDeviceMap *kankyo_device_map_load (const char *path, GError **error);
+void kankyo_device_map_free (KankyoDeviceMap *map);
 
 /* The device's tags ready to poll: addresses made 0-based (base address of
  * the device if set, else of the map), word order from the tag, else the
  * device, else the map. Returns KankyoTagSpec* owned by the array. */
-GPtrArray       *kankyo_device_map_resolve_tags (const KankyoDeviceMap    *map,
-                                                 const KankyoDeviceConfig *device,
-                                                 GError                  **error);
+GPtrArray *
+kankyo_device_map_resolve_tags (const KankyoDeviceMap *map, const KankyoDeviceConfig *device, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoProject, kankyo_project_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoDeviceMap, kankyo_device_map_free)

@@ -15,22 +15,22 @@
 typedef struct
 {
   char *name;
-  GPtrArray *specs;          /* KankyoTagSpec* */
-  GHashTable *by_name;       /* tag name -> KankyoTagSpec* */
+  GPtrArray *specs;    /* KankyoTagSpec* */
+  GHashTable *by_name; /* tag name -> KankyoTagSpec* */
   KankyoSimModel *model;
   KankyoDriver *driver;
   KankyoEndpoint *endpoint;
   guint8 unit_id;
   KankyoRegisterBank *bank;
   KankyoServer *server;
-  KankyoSimValueFault value_fault;  /* read and written under the bank lock */
+  KankyoSimValueFault value_fault; /* read and written under the bank lock */
   KankyoSimIo io;
 } SimDevice;
 
 struct _KankyoSimHost
 {
   double speed;
-  GPtrArray *devices;        /* SimDevice* */
+  GPtrArray *devices; /* SimDevice* */
   GThread *thread;
   GMutex mutex;
   GCond cond;
@@ -118,24 +118,24 @@ fault_words (const KankyoTagSpec *spec, KankyoSimValueFault fault, guint16 *word
 {
   switch (spec->reg.data_type)
     {
-    case KANKYO_DATA_FLOAT32:
-    case KANKYO_DATA_FLOAT64:
-      {
-        g_auto (KankyoValue) v = KANKYO_VALUE_INIT;
+      case KANKYO_DATA_FLOAT32:
+      case KANKYO_DATA_FLOAT64:
+        {
+          g_auto (KankyoValue) v = KANKYO_VALUE_INIT;
 
-        kankyo_value_set_double (&v, fault == KANKYO_SIM_VALUE_FAULT_NAN ? NAN : 1e9);
-        if (!kankyo_register_encode (&spec->reg, &v, words, NULL))
-          words[0] = words[1] = words[2] = words[3] = 0x7fff;
+          kankyo_value_set_double (&v, fault == KANKYO_SIM_VALUE_FAULT_NAN ? NAN : 1e9);
+          if (!kankyo_register_encode (&spec->reg, &v, words, NULL))
+            words[0] = words[1] = words[2] = words[3] = 0x7fff;
+          break;
+        }
+      case KANKYO_DATA_INT16:
+        /* 0x8000 is how Vaisala and others say "no value" in int16. */
+        words[0] = fault == KANKYO_SIM_VALUE_FAULT_NAN ? 0x8000 : 0x7fff;
         break;
-      }
-    case KANKYO_DATA_INT16:
-      /* 0x8000 is how Vaisala and others say "no value" in int16. */
-      words[0] = fault == KANKYO_SIM_VALUE_FAULT_NAN ? 0x8000 : 0x7fff;
-      break;
-    default:
-      for (guint i = 0; i < 4; i++)
-        words[i] = 0x7fff;
-      break;
+      default:
+        for (guint i = 0; i < 4; i++)
+          words[i] = 0x7fff;
+        break;
     }
 }
 
@@ -146,23 +146,23 @@ saturate (const KankyoRegisterSpec *reg, double value)
 
   switch (reg->data_type)
     {
-    case KANKYO_DATA_INT16:
-      lo = G_MININT16, hi = G_MAXINT16;
-      break;
-    case KANKYO_DATA_UINT16:
-      lo = 0, hi = G_MAXUINT16;
-      break;
-    case KANKYO_DATA_INT32:
-      lo = G_MININT32, hi = G_MAXINT32;
-      break;
-    case KANKYO_DATA_UINT32:
-      lo = 0, hi = G_MAXUINT32;
-      break;
-    case KANKYO_DATA_BITFIELD:
-      lo = 0, hi = (1u << reg->bit_count) - 1;
-      break;
-    default:
-      return isnan (value) ? 0.0 : CLAMP (value, -3e38, 3e38);
+      case KANKYO_DATA_INT16:
+        lo = G_MININT16, hi = G_MAXINT16;
+        break;
+      case KANKYO_DATA_UINT16:
+        lo = 0, hi = G_MAXUINT16;
+        break;
+      case KANKYO_DATA_INT32:
+        lo = G_MININT32, hi = G_MAXINT32;
+        break;
+      case KANKYO_DATA_UINT32:
+        lo = 0, hi = G_MAXUINT32;
+        break;
+      case KANKYO_DATA_BITFIELD:
+        lo = 0, hi = (1u << reg->bit_count) - 1;
+        break;
+      default:
+        return isnan (value) ? 0.0 : CLAMP (value, -3e38, 3e38);
     }
   a = lo * reg->gain + reg->offset;
   b = hi * reg->gain + reg->offset;
@@ -248,14 +248,14 @@ kankyo_sim_host_free (KankyoSimHost *host)
 }
 
 guint
-kankyo_sim_host_add (KankyoSimHost        *host,
-                     const char           *name,
-                     GPtrArray            *specs,
-                     KankyoSimModel       *model,
-                     KankyoDriver         *driver,
+kankyo_sim_host_add (KankyoSimHost *host,
+                     const char *name,
+                     GPtrArray *specs,
+                     KankyoSimModel *model,
+                     KankyoDriver *driver,
                      const KankyoEndpoint *endpoint,
-                     guint8                unit_id,
-                     GError              **error)
+                     guint8 unit_id,
+                     GError **error)
 {
   SimDevice *dev;
   guint sizes[5] = { 0 };
@@ -281,9 +281,9 @@ kankyo_sim_host_add (KankyoSimHost        *host,
       g_hash_table_insert (dev->by_name, spec->name, spec);
       sizes[spec->reg.area] = MAX (sizes[spec->reg.area], end);
     }
-  dev->bank = kankyo_register_bank_new (sizes[KANKYO_AREA_COIL], sizes[KANKYO_AREA_DISCRETE_INPUT],
-                                        sizes[KANKYO_AREA_HOLDING_REGISTER],
-                                        sizes[KANKYO_AREA_INPUT_REGISTER]);
+  dev->bank
+      = kankyo_register_bank_new (sizes[KANKYO_AREA_COIL], sizes[KANKYO_AREA_DISCRETE_INPUT],
+                                  sizes[KANKYO_AREA_HOLDING_REGISTER], sizes[KANKYO_AREA_INPUT_REGISTER]);
   dev->model = model ? g_object_ref (model) : NULL;
   dev->driver = g_object_ref (driver);
   dev->endpoint = kankyo_endpoint_copy (endpoint);

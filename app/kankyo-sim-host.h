@@ -22,45 +22,33 @@ typedef enum
   KANKYO_SIM_VALUE_FAULT_OUT_OF_RANGE, /* values far beyond the tag range */
 } KankyoSimValueFault;
 
-KankyoSimHost *kankyo_sim_host_new        (double               speed);
-void           kankyo_sim_host_free       (KankyoSimHost       *host);
+KankyoSimHost *kankyo_sim_host_new (double speed);
+void kankyo_sim_host_free (KankyoSimHost *host);
 
 /* @specs: KankyoTagSpec* with 0-based addresses (copied). @model may be
  * NULL: the registers then hold what clients write. A TCP @endpoint with
  * port 0 binds a free port. Returns the device index. */
-guint          kankyo_sim_host_add        (KankyoSimHost        *host,
-                                           const char           *name,
-                                           GPtrArray            *specs,
-                                           KankyoSimModel       *model,
-                                           KankyoDriver         *driver,
-                                           const KankyoEndpoint *endpoint,
-                                           guint8                unit_id,
-                                           GError              **error);
-guint          kankyo_sim_host_get_n_devices (KankyoSimHost     *host);
-gboolean       kankyo_sim_host_start      (KankyoSimHost        *host,
-                                           GError              **error);
-void           kankyo_sim_host_stop       (KankyoSimHost        *host);
+guint kankyo_sim_host_add (KankyoSimHost *host,
+                           const char *name,
+                           GPtrArray *specs,
+                           KankyoSimModel *model,
+                           KankyoDriver *driver,
+                           const KankyoEndpoint *endpoint,
+                           guint8 unit_id,
+                           GError **error);
+guint kankyo_sim_host_get_n_devices (KankyoSimHost *host);
+gboolean kankyo_sim_host_start (KankyoSimHost *host, GError **error);
+void kankyo_sim_host_stop (KankyoSimHost *host);
 
-const char    *kankyo_sim_host_get_name   (KankyoSimHost        *host,
-                                           guint                 index);
+const char *kankyo_sim_host_get_name (KankyoSimHost *host, guint index);
 /* After start: where the device is served, e.g. "tcp://127.0.0.1:40213". */
-char          *kankyo_sim_host_get_endpoint (KankyoSimHost      *host,
-                                             guint               index);
-void           kankyo_sim_host_set_server_faults (KankyoSimHost            *host,
-                                                  guint                     index,
-                                                  const KankyoServerFaults *faults);
-void           kankyo_sim_host_set_value_fault   (KankyoSimHost            *host,
-                                                  guint                     index,
-                                                  KankyoSimValueFault       fault);
+char *kankyo_sim_host_get_endpoint (KankyoSimHost *host, guint index);
+void kankyo_sim_host_set_server_faults (KankyoSimHost *host, guint index, const KankyoServerFaults *faults);
+void kankyo_sim_host_set_value_fault (KankyoSimHost *host, guint index, KankyoSimValueFault fault);
 /* Engineering value of a tag as the simulator holds it; NAN if unknown. */
-double         kankyo_sim_host_get_value  (KankyoSimHost        *host,
-                                           guint                 index,
-                                           const char           *tag);
+double kankyo_sim_host_get_value (KankyoSimHost *host, guint index, const char *tag);
 /* Sets a tag as the device itself would (not as a client write). */
-void           kankyo_sim_host_set_value  (KankyoSimHost        *host,
-                                           guint                 index,
-                                           const char           *tag,
-                                           double                value);
+void kankyo_sim_host_set_value (KankyoSimHost *host, guint index, const char *tag, double value);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoSimHost, kankyo_sim_host_free)
 

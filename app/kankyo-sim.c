@@ -26,26 +26,26 @@ static double opt_speed = 1.0;
 static char *opt_project;
 static char **opt_faults;
 
-static const GOptionEntry entries[] = {
-  { "list", 'l', 0, G_OPTION_ARG_NONE, &opt_list, N_("List the device types that can be served"), NULL },
-  { "type", 't', 0, G_OPTION_ARG_STRING, &opt_type, N_("Serve one device of this type"), N_("TYPE") },
-  { "listen", 0, 0, G_OPTION_ARG_STRING, &opt_listen,
-    N_("Where to serve --type (default tcp://127.0.0.1:0, a free port)"), N_("ENDPOINT") },
-  { "unit", 'u', 0, G_OPTION_ARG_INT, &opt_unit, N_("Unit id of --type (default 1)"), N_("ID") },
-  { "project", 'p', 0, G_OPTION_ARG_FILENAME, &opt_project,
-    N_("Serve every device of a project at its endpoint"), N_("FILE") },
-  { "speed", 's', 0, G_OPTION_ARG_DOUBLE, &opt_speed,
-    N_("Simulated seconds per real second (default 1)"), N_("FACTOR") },
-  { "fault", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &opt_faults,
-    N_("Start with a fault: drop, delay=MS, exception=CODE, nan, out-of-range"), N_("FAULT") },
-  { NULL }
-};
+static const GOptionEntry entries[]
+    = { { "list", 'l', 0, G_OPTION_ARG_NONE, &opt_list, N_ ("List the device types that can be served"),
+          NULL },
+        { "type", 't', 0, G_OPTION_ARG_STRING, &opt_type, N_ ("Serve one device of this type"), N_ ("TYPE") },
+        { "listen", 0, 0, G_OPTION_ARG_STRING, &opt_listen,
+          N_ ("Where to serve --type (default tcp://127.0.0.1:0, a free port)"), N_ ("ENDPOINT") },
+        { "unit", 'u', 0, G_OPTION_ARG_INT, &opt_unit, N_ ("Unit id of --type (default 1)"), N_ ("ID") },
+        { "project", 'p', 0, G_OPTION_ARG_FILENAME, &opt_project,
+          N_ ("Serve every device of a project at its endpoint"), N_ ("FILE") },
+        { "speed", 's', 0, G_OPTION_ARG_DOUBLE, &opt_speed,
+          N_ ("Simulated seconds per real second (default 1)"), N_ ("FACTOR") },
+        { "fault", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &opt_faults,
+          N_ ("Start with a fault: drop, delay=MS, exception=CODE, nan, out-of-range"), N_ ("FAULT") },
+        { NULL } };
 
 typedef struct
 {
   KankyoSimHost *host;
   GMainLoop *loop;
-  KankyoServerFaults *faults;   /* per device */
+  KankyoServerFaults *faults; /* per device */
 } Sim;
 
 static gboolean
@@ -160,8 +160,8 @@ handle_command (Sim *sim, const char *line)
         {
           char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-          g_print ("%s\n", g_ascii_dtostr (buf, sizeof buf,
-                                           kankyo_sim_host_get_value (sim->host, index, words[2])));
+          g_print ("%s\n",
+                   g_ascii_dtostr (buf, sizeof buf, kankyo_sim_host_get_value (sim->host, index, words[2])));
           return;
         }
       v = g_ascii_strtod (words[3], &end);
@@ -213,15 +213,15 @@ list_types (void)
   g_auto (GStrv) types = kankyo_modules_list_device_types ();
   g_auto (GStrv) drivers = kankyo_modules_list_drivers ();
 
-  g_print ("%s", _("Device types:\n"));
+  g_print ("%s", _ ("Device types:\n"));
   for (guint i = 0; types[i] != NULL; i++)
     {
       g_autoptr (KankyoDeviceType) type = kankyo_modules_get_device_type (types[i], NULL);
       g_autoptr (KankyoSimModel) model = type ? kankyo_device_type_create_model (type) : NULL;
 
-      g_print ("  %-24s %s\n", types[i], model ? _("simulated physics") : _("registers only"));
+      g_print ("  %-24s %s\n", types[i], model ? _ ("simulated physics") : _ ("registers only"));
     }
-  g_print ("%s", _("Drivers:\n"));
+  g_print ("%s", _ ("Drivers:\n"));
   for (guint i = 0; drivers[i] != NULL; i++)
     g_print ("  %s\n", drivers[i]);
   return 0;
@@ -244,8 +244,8 @@ add_device (KankyoSimHost *host, const KankyoDeviceConfig *config, GError **erro
   if (endpoint == NULL)
     return FALSE;
   model = type ? kankyo_device_type_create_model (type) : NULL;
-  return kankyo_sim_host_add (host, config->name, specs, model, driver, endpoint, config->unit_id,
-                              error) != G_MAXUINT;
+  return kankyo_sim_host_add (host, config->name, specs, model, driver, endpoint, config->unit_id, error)
+         != G_MAXUINT;
 }
 
 static gboolean
@@ -298,11 +298,11 @@ main (int argc, char **argv)
   textdomain (GETTEXT_PACKAGE);
 
   context = g_option_context_new ("");
-  g_option_context_set_summary (context, _("Serve simulated devices over Modbus TCP or RTU."));
-  g_option_context_set_description (context,
-    _("While running, standard input takes commands:\n"
-      "  fault [DEVICE] drop | delay MS | exception CODE | nan | out-of-range | none\n"
-      "  get DEVICE TAG      set DEVICE TAG VALUE      quit\n"));
+  g_option_context_set_summary (context, _ ("Serve simulated devices over Modbus TCP or RTU."));
+  g_option_context_set_description (
+      context, _ ("While running, standard input takes commands:\n"
+                  "  fault [DEVICE] drop | delay MS | exception CODE | nan | out-of-range | none\n"
+                  "  get DEVICE TAG      set DEVICE TAG VALUE      quit\n"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -313,12 +313,12 @@ main (int argc, char **argv)
     return list_types ();
   if ((opt_type == NULL) == (opt_project == NULL))
     {
-      g_printerr ("%s", _("kankyo-sim: give either --type TYPE or --project FILE (or --list)\n"));
+      g_printerr ("%s", _ ("kankyo-sim: give either --type TYPE or --project FILE (or --list)\n"));
       return 2;
     }
   if (opt_speed <= 0 || opt_speed > 10000 || opt_unit < 0 || opt_unit > 247)
     {
-      g_printerr ("%s", _("kankyo-sim: --speed must be between 0 and 10000 and --unit between 0 and 247\n"));
+      g_printerr ("%s", _ ("kankyo-sim: --speed must be between 0 and 10000 and --unit between 0 and 247\n"));
       return 2;
     }
 

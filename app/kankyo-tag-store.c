@@ -25,9 +25,9 @@ typedef struct
   KankyoTagBatchFunc func;
   gpointer user_data;
   GDestroyNotify destroy;
-  KankyoTagStore *store;     /* not owned; valid while active */
-  GArray *pending;           /* KankyoTagSample */
-  GArray *slot;              /* tag id -> index in pending + 1, 0 = none */
+  KankyoTagStore *store; /* not owned; valid while active */
+  GArray *pending;       /* KankyoTagSample */
+  GArray *slot;          /* tag id -> index in pending + 1, 0 = none */
   gboolean scheduled;
 } Subscriber;
 
@@ -35,9 +35,9 @@ struct _KankyoTagStore
 {
   gatomicrefcount ref_count;
   GMutex mutex;
-  GPtrArray *tags;           /* TagEntry* */
-  GHashTable *by_name;       /* name -> GUINT_TO_POINTER (id + 1) */
-  GPtrArray *subscribers;    /* Subscriber* */
+  GPtrArray *tags;        /* TagEntry* */
+  GHashTable *by_name;    /* name -> GUINT_TO_POINTER (id + 1) */
+  GPtrArray *subscribers; /* Subscriber* */
   guint next_subscription;
 };
 
@@ -291,9 +291,7 @@ deliver (gpointer data)
 }
 
 void
-kankyo_tag_store_publish (KankyoTagStore        *store,
-                          const KankyoTagSample *samples,
-                          guint                  n_samples)
+kankyo_tag_store_publish (KankyoTagStore *store, const KankyoTagSample *samples, guint n_samples)
 {
   gint64 now = g_get_real_time ();
   Subscriber *stack_schedule[8];
@@ -311,8 +309,8 @@ kankyo_tag_store_publish (KankyoTagStore        *store,
       if (s->tag_id >= store->tags->len)
         continue;
       entry = g_ptr_array_index (store->tags, s->tag_id);
-      changed = entry->current.quality != s->quality
-                || !kankyo_value_equal (&entry->current.value, &s->value);
+      changed
+          = entry->current.quality != s->quality || !kankyo_value_equal (&entry->current.value, &s->value);
       sample_copy (s, &entry->current);
       entry->current.receive_time = now;
       if (!changed)
@@ -362,11 +360,11 @@ kankyo_tag_store_publish (KankyoTagStore        *store,
 }
 
 guint
-kankyo_tag_store_subscribe (KankyoTagStore    *store,
-                            GMainContext      *context,
+kankyo_tag_store_subscribe (KankyoTagStore *store,
+                            GMainContext *context,
                             KankyoTagBatchFunc func,
-                            gpointer           user_data,
-                            GDestroyNotify     destroy)
+                            gpointer user_data,
+                            GDestroyNotify destroy)
 {
   Subscriber *sub = g_new0 (Subscriber, 1);
   guint id;

@@ -18,7 +18,7 @@
 #include <glib/gstdio.h>
 
 #define QUOTE_MAX_CHARS 40
-#define READ_CHUNK      65536
+#define READ_CHUNK 65536
 
 struct _KankyoYaml
 {
@@ -32,8 +32,7 @@ struct _KankyoYaml
 /* 'text' for messages: at most QUOTE_MAX_CHARS characters, control
  * characters escaped so a stray byte cannot garble a terminal or a log. */
 static char *
-quote_text (const char *text,
-            gsize       length)
+quote_text (const char *text, gsize length)
 {
   GString *s = g_string_new ("'");
   const char *p = text;
@@ -79,11 +78,8 @@ scalar_is_null (yaml_node_t *node)
 
   if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
     return FALSE;
-  return node->data.scalar.length == 0
-         || g_str_equal (text, "~")
-         || g_str_equal (text, "null")
-         || g_str_equal (text, "Null")
-         || g_str_equal (text, "NULL");
+  return node->data.scalar.length == 0 || g_str_equal (text, "~") || g_str_equal (text, "null")
+         || g_str_equal (text, "Null") || g_str_equal (text, "NULL");
 }
 
 /* What was found, for "expected X, found Y". */
@@ -92,24 +88,23 @@ describe_node (yaml_node_t *node)
 {
   switch (node->type)
     {
-    case YAML_MAPPING_NODE:
-      return g_strdup ("a mapping");
-    case YAML_SEQUENCE_NODE:
-      return g_strdup ("a list");
-    case YAML_SCALAR_NODE:
-      if (scalar_is_null (node))
+      case YAML_MAPPING_NODE:
+        return g_strdup ("a mapping");
+      case YAML_SEQUENCE_NODE:
+        return g_strdup ("a list");
+      case YAML_SCALAR_NODE:
+        if (scalar_is_null (node))
+          return g_strdup ("nothing");
+        return quote_text ((const char *) node->data.scalar.value, node->data.scalar.length);
+      case YAML_NO_NODE:
+      default:
         return g_strdup ("nothing");
-      return quote_text ((const char *) node->data.scalar.value, node->data.scalar.length);
-    case YAML_NO_NODE:
-    default:
-      return g_strdup ("nothing");
     }
 }
 
 /* "a, b or c" */
 static char *
-join_choices (const char * const *choices,
-              const char         *last_separator)
+join_choices (const char *const *choices, const char *last_separator)
 {
   GString *s = g_string_new (NULL);
 
@@ -124,8 +119,7 @@ join_choices (const char * const *choices,
 
 /* Edit distance for "did you mean", only between short words. */
 static guint
-edit_distance (const char *a,
-               const char *b)
+edit_distance (const char *a, const char *b)
 {
   gsize la = strlen (a);
   gsize lb = strlen (b);
@@ -154,22 +148,15 @@ edit_distance (const char *a,
 }
 
 static void
-set_error_at_mark (GError          **error,
-                   gint              code,
-                   const char       *name,
-                   const yaml_mark_t *mark,
-                   const char       *message)
+set_error_at_mark (GError **error, gint code, const char *name, const yaml_mark_t *mark, const char *message)
 {
-  g_set_error (error, KANKYO_PROJECT_ERROR, code, "%s:%zu:%zu: %s",
-               name, mark->line + 1, mark->column + 1, message);
+  g_set_error (error, KANKYO_PROJECT_ERROR, code, "%s:%zu:%zu: %s", name, mark->line + 1, mark->column + 1,
+               message);
 }
 
 /* 0-based line and column of a character -> the bytes there, or NULL. */
 static const char *
-text_at (const guint8 *data,
-         gsize         size,
-         gsize         line,
-         gsize         column)
+text_at (const guint8 *data, gsize size, gsize line, gsize column)
 {
   const char *p = (const char *) data;
   const char *end = p + size;
@@ -191,11 +178,7 @@ text_at (const guint8 *data,
 }
 
 static void
-set_parser_error (yaml_parser_t *parser,
-                  const char    *name,
-                  const guint8  *data,
-                  gsize          size,
-                  GError       **error)
+set_parser_error (yaml_parser_t *parser, const char *name, const guint8 *data, gsize size, GError **error)
 {
   g_autoptr (GString) message = NULL;
   const char *problem = parser->problem != NULL ? parser->problem : "unknown error";
@@ -203,64 +186,61 @@ set_parser_error (yaml_parser_t *parser,
 
   switch (parser->error)
     {
-    case YAML_READER_ERROR:
-      {
-        /* The reader reports a byte offset, not a mark. */
-        gsize offset = MIN (parser->problem_offset, size);
-        gsize line = 1;
-        gsize column = 1;
-
-        for (gsize i = 0; i < offset; i++)
-          {
-            if (data[i] == '\n')
-              {
-                line++;
-                column = 1;
-              }
-            else if ((data[i] & 0xC0) != 0x80)
-              column++;
-          }
-        if (parser->problem_value >= 0)
-          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_SYNTAX,
-                       "%s:%zu:%zu: not UTF-8 text: %s (byte 0x%02X)",
-                       name, line, column, problem, (guint) parser->problem_value & 0xFF);
-        else
-          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_SYNTAX,
-                       "%s:%zu:%zu: not UTF-8 text: %s", name, line, column, problem);
-        return;
-      }
-
-    case YAML_SCANNER_ERROR:
-    case YAML_PARSER_ERROR:
-    case YAML_COMPOSER_ERROR:
-      message = g_string_new ("YAML syntax error: ");
-      g_string_append (message, problem);
-      if (parser->context != NULL)
+      case YAML_READER_ERROR:
         {
-          if (parser->context_mark.line != parser->problem_mark.line
-              || parser->context_mark.column != parser->problem_mark.column)
-            g_string_append_printf (message, " (%s at line %zu, column %zu)",
-                                    parser->context,
-                                    parser->context_mark.line + 1,
-                                    parser->context_mark.column + 1);
-          else
-            g_string_append_printf (message, " (%s)", parser->context);
-        }
-      at = text_at (data, size, parser->problem_mark.line, parser->problem_mark.column);
-      if (at != NULL && *at == '\t')
-        g_string_append (message, "; indent with spaces, YAML does not allow tabs there");
-      set_error_at_mark (error, KANKYO_PROJECT_ERROR_SYNTAX, name,
-                         &parser->problem_mark, message->str);
-      return;
+          /* The reader reports a byte offset, not a mark. */
+          gsize offset = MIN (parser->problem_offset, size);
+          gsize line = 1;
+          gsize column = 1;
 
-    case YAML_MEMORY_ERROR:
-    case YAML_NO_ERROR:
-    case YAML_WRITER_ERROR:
-    case YAML_EMITTER_ERROR:
-    default:
-      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_SYNTAX,
-                   "%s: cannot parse the file: %s", name, problem);
-      return;
+          for (gsize i = 0; i < offset; i++)
+            {
+              if (data[i] == '\n')
+                {
+                  line++;
+                  column = 1;
+                }
+              else if ((data[i] & 0xC0) != 0x80)
+                column++;
+            }
+          if (parser->problem_value >= 0)
+            g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_SYNTAX,
+                         "%s:%zu:%zu: not UTF-8 text: %s (byte 0x%02X)", name, line, column, problem,
+                         (guint) parser->problem_value & 0xFF);
+          else
+            g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_SYNTAX,
+                         "%s:%zu:%zu: not UTF-8 text: %s", name, line, column, problem);
+          return;
+        }
+
+      case YAML_SCANNER_ERROR:
+      case YAML_PARSER_ERROR:
+      case YAML_COMPOSER_ERROR:
+        message = g_string_new ("YAML syntax error: ");
+        g_string_append (message, problem);
+        if (parser->context != NULL)
+          {
+            if (parser->context_mark.line != parser->problem_mark.line
+                || parser->context_mark.column != parser->problem_mark.column)
+              g_string_append_printf (message, " (%s at line %zu, column %zu)", parser->context,
+                                      parser->context_mark.line + 1, parser->context_mark.column + 1);
+            else
+              g_string_append_printf (message, " (%s)", parser->context);
+          }
+        at = text_at (data, size, parser->problem_mark.line, parser->problem_mark.column);
+        if (at != NULL && *at == '\t')
+          g_string_append (message, "; indent with spaces, YAML does not allow tabs there");
+        set_error_at_mark (error, KANKYO_PROJECT_ERROR_SYNTAX, name, &parser->problem_mark, message->str);
+        return;
+
+      case YAML_MEMORY_ERROR:
+      case YAML_NO_ERROR:
+      case YAML_WRITER_ERROR:
+      case YAML_EMITTER_ERROR:
+      default:
+        g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_SYNTAX,
+                     "%s: cannot parse the file: %s", name, problem);
+        return;
     }
 }
 
@@ -268,10 +248,7 @@ set_parser_error (yaml_parser_t *parser,
 
 /* The first pass: bounds and refusals, on events, before a tree exists. */
 static gboolean
-check_events (const guint8 *data,
-              gsize         size,
-              const char   *name,
-              GError      **error)
+check_events (const guint8 *data, gsize size, const char *name, GError **error)
 {
   yaml_parser_t parser;
   gboolean ok = FALSE;
@@ -282,8 +259,7 @@ check_events (const guint8 *data,
 
   if (!yaml_parser_initialize (&parser))
     {
-      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO,
-                   "%s: out of memory", name);
+      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO, "%s: out of memory", name);
       return FALSE;
     }
   yaml_parser_set_input_string (&parser, data, size);
@@ -303,51 +279,54 @@ check_events (const guint8 *data,
 
       switch (event.type)
         {
-        case YAML_STREAM_END_EVENT:
-          done = TRUE;
-          break;
-        case YAML_DOCUMENT_START_EVENT:
-          if (++documents > 1)
-            problem = g_strdup ("a file holds one YAML document; this starts a second one");
-          break;
-        case YAML_ALIAS_EVENT:
-          problem = g_strdup_printf ("aliases such as '*%s' are not supported; "
-                                     "write the value out", event.data.alias.anchor);
-          break;
-        case YAML_SCALAR_EVENT:
-          anchor = event.data.scalar.anchor;
-          tag = event.data.scalar.tag;
-          nodes++;
-          break;
-        case YAML_SEQUENCE_START_EVENT:
-          anchor = event.data.sequence_start.anchor;
-          tag = event.data.sequence_start.tag;
-          nodes++;
-          depth++;
-          break;
-        case YAML_MAPPING_START_EVENT:
-          anchor = event.data.mapping_start.anchor;
-          tag = event.data.mapping_start.tag;
-          nodes++;
-          depth++;
-          break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-          depth--;
-          break;
-        case YAML_NO_EVENT:
-        case YAML_STREAM_START_EVENT:
-        case YAML_DOCUMENT_END_EVENT:
-        default:
-          break;
+          case YAML_STREAM_END_EVENT:
+            done = TRUE;
+            break;
+          case YAML_DOCUMENT_START_EVENT:
+            if (++documents > 1)
+              problem = g_strdup ("a file holds one YAML document; this starts a second one");
+            break;
+          case YAML_ALIAS_EVENT:
+            problem = g_strdup_printf ("aliases such as '*%s' are not supported; "
+                                       "write the value out",
+                                       event.data.alias.anchor);
+            break;
+          case YAML_SCALAR_EVENT:
+            anchor = event.data.scalar.anchor;
+            tag = event.data.scalar.tag;
+            nodes++;
+            break;
+          case YAML_SEQUENCE_START_EVENT:
+            anchor = event.data.sequence_start.anchor;
+            tag = event.data.sequence_start.tag;
+            nodes++;
+            depth++;
+            break;
+          case YAML_MAPPING_START_EVENT:
+            anchor = event.data.mapping_start.anchor;
+            tag = event.data.mapping_start.tag;
+            nodes++;
+            depth++;
+            break;
+          case YAML_SEQUENCE_END_EVENT:
+          case YAML_MAPPING_END_EVENT:
+            depth--;
+            break;
+          case YAML_NO_EVENT:
+          case YAML_STREAM_START_EVENT:
+          case YAML_DOCUMENT_END_EVENT:
+          default:
+            break;
         }
 
       if (problem == NULL && anchor != NULL)
         problem = g_strdup_printf ("anchors such as '&%s' are not supported; "
-                                   "write each value out", anchor);
+                                   "write each value out",
+                                   anchor);
       if (problem == NULL && tag != NULL)
         problem = g_strdup_printf ("tags such as '%s' are not supported; "
-                                   "write the value without a tag", tag);
+                                   "write the value without a tag",
+                                   tag);
       if (problem == NULL && depth > KANKYO_YAML_MAX_DEPTH)
         problem = g_strdup_printf ("nested deeper than %d levels", KANKYO_YAML_MAX_DEPTH);
       if (problem == NULL && nodes > KANKYO_YAML_MAX_NODES)
@@ -367,9 +346,7 @@ out:
 }
 
 KankyoYaml *
-kankyo_yaml_load (GBytes      *bytes,
-                  const char  *name,
-                  GError     **error)
+kankyo_yaml_load (GBytes *bytes, const char *name, GError **error)
 {
   g_autoptr (KankyoYaml) yaml = NULL;
   yaml_parser_t parser;
@@ -385,8 +362,8 @@ kankyo_yaml_load (GBytes      *bytes,
   if (size > KANKYO_YAML_MAX_FILE_SIZE)
     {
       g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
-                   "%s: the file is %zu bytes; at most %d (4 MiB) are allowed",
-                   name, size, KANKYO_YAML_MAX_FILE_SIZE);
+                   "%s: the file is %zu bytes; at most %d (4 MiB) are allowed", name, size,
+                   KANKYO_YAML_MAX_FILE_SIZE);
       return NULL;
     }
 
@@ -397,8 +374,7 @@ kankyo_yaml_load (GBytes      *bytes,
   yaml->name = g_strdup (name);
   if (!yaml_parser_initialize (&parser))
     {
-      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO,
-                   "%s: out of memory", name);
+      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO, "%s: out of memory", name);
       return NULL;
     }
   yaml_parser_set_input_string (&parser, data, size);
@@ -413,16 +389,15 @@ kankyo_yaml_load (GBytes      *bytes,
 
   if (yaml_document_get_root_node (&yaml->document) == NULL)
     {
-      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
-                   "%s:1:1: the file is empty", name);
+      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID, "%s:1:1: the file is empty",
+                   name);
       return NULL;
     }
   return g_steal_pointer (&yaml);
 }
 
 GBytes *
-kankyo_yaml_read_file (const char  *path,
-                       GError     **error)
+kankyo_yaml_read_file (const char *path, GError **error)
 {
   g_autoptr (GByteArray) buffer = NULL;
   int fd;
@@ -434,8 +409,8 @@ kankyo_yaml_read_file (const char  *path,
     {
       int saved_errno = errno;
 
-      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO,
-                   "%s: cannot open the file: %s", path, g_strerror (saved_errno));
+      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO, "%s: cannot open the file: %s", path,
+                   g_strerror (saved_errno));
       return NULL;
     }
 
@@ -450,8 +425,8 @@ kankyo_yaml_read_file (const char  *path,
         {
           g_close (fd, NULL);
           g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
-                       "%s: the file is larger than %d bytes (4 MiB), the most allowed",
-                       path, KANKYO_YAML_MAX_FILE_SIZE);
+                       "%s: the file is larger than %d bytes (4 MiB), the most allowed", path,
+                       KANKYO_YAML_MAX_FILE_SIZE);
           return NULL;
         }
       g_byte_array_set_size (buffer, old_len + READ_CHUNK);
@@ -466,8 +441,8 @@ kankyo_yaml_read_file (const char  *path,
           int saved_errno = errno;
 
           g_close (fd, NULL);
-          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO,
-                       "%s: cannot read the file: %s", path, g_strerror (saved_errno));
+          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO, "%s: cannot read the file: %s",
+                       path, g_strerror (saved_errno));
           return NULL;
         }
       g_byte_array_set_size (buffer, old_len + (guint) n);
@@ -503,19 +478,13 @@ kankyo_yaml_get_root (KankyoYaml *yaml)
 }
 
 char *
-kankyo_yaml_location (KankyoYaml  *yaml,
-                      yaml_node_t *node)
+kankyo_yaml_location (KankyoYaml *yaml, yaml_node_t *node)
 {
-  return g_strdup_printf ("%s:%zu:%zu", yaml->name,
-                          node->start_mark.line + 1, node->start_mark.column + 1);
+  return g_strdup_printf ("%s:%zu:%zu", yaml->name, node->start_mark.line + 1, node->start_mark.column + 1);
 }
 
 void
-kankyo_yaml_set_error (KankyoYaml  *yaml,
-                       yaml_node_t *node,
-                       GError     **error,
-                       const char  *format,
-                       ...)
+kankyo_yaml_set_error (KankyoYaml *yaml, yaml_node_t *node, GError **error, const char *format, ...)
 {
   g_autofree char *message = NULL;
   va_list args;
@@ -527,11 +496,8 @@ kankyo_yaml_set_error (KankyoYaml  *yaml,
 }
 
 void
-kankyo_yaml_set_expected_error (KankyoYaml  *yaml,
-                                yaml_node_t *node,
-                                const char  *key,
-                                const char  *expected,
-                                GError     **error)
+kankyo_yaml_set_expected_error (
+    KankyoYaml *yaml, yaml_node_t *node, const char *key, const char *expected, GError **error)
 {
   g_autofree char *found = describe_node (node);
 
@@ -541,12 +507,12 @@ kankyo_yaml_set_expected_error (KankyoYaml  *yaml,
 /* ---- mappings and sequences ---- */
 
 gboolean
-kankyo_yaml_get_fields (KankyoYaml          *yaml,
-                        yaml_node_t         *node,
-                        const char          *what,
-                        const char * const  *keys,
-                        yaml_node_t        **ret_values,
-                        GError             **error)
+kankyo_yaml_get_fields (KankyoYaml *yaml,
+                        yaml_node_t *node,
+                        const char *what,
+                        const char *const *keys,
+                        yaml_node_t **ret_values,
+                        GError **error)
 {
   g_autofree yaml_node_t **values = NULL;
   g_autofree yaml_node_t **key_nodes = NULL;
@@ -574,8 +540,7 @@ kankyo_yaml_get_fields (KankyoYaml          *yaml,
         {
           g_autofree char *found = describe_node (key);
 
-          kankyo_yaml_set_error (yaml, key, error, "%s: expected a key name, found %s",
-                                 what, found);
+          kankyo_yaml_set_error (yaml, key, error, "%s: expected a key name, found %s", what, found);
           return FALSE;
         }
       text = (const char *) key->data.scalar.value;
@@ -602,21 +567,18 @@ kankyo_yaml_get_fields (KankyoYaml          *yaml,
             }
           if (closest != NULL)
             kankyo_yaml_set_error (yaml, key, error,
-                                   "unknown key %s in %s (did you mean '%s'?); expected one of: %s",
-                                   quoted, what, closest, list);
+                                   "unknown key %s in %s (did you mean '%s'?); expected one of: %s", quoted,
+                                   what, closest, list);
           else
-            kankyo_yaml_set_error (yaml, key, error,
-                                   "unknown key %s in %s; expected one of: %s",
-                                   quoted, what, list);
+            kankyo_yaml_set_error (yaml, key, error, "unknown key %s in %s; expected one of: %s", quoted,
+                                   what, list);
           return FALSE;
         }
       if (values[i] != NULL)
         {
           kankyo_yaml_set_error (yaml, key, error,
-                                 "duplicate key '%s'; it is already set at line %zu, column %zu",
-                                 keys[i],
-                                 key_nodes[i]->start_mark.line + 1,
-                                 key_nodes[i]->start_mark.column + 1);
+                                 "duplicate key '%s'; it is already set at line %zu, column %zu", keys[i],
+                                 key_nodes[i]->start_mark.line + 1, key_nodes[i]->start_mark.column + 1);
           return FALSE;
         }
       values[i] = value;
@@ -628,12 +590,12 @@ kankyo_yaml_get_fields (KankyoYaml          *yaml,
 }
 
 gboolean
-kankyo_yaml_require (KankyoYaml   *yaml,
-                     yaml_node_t  *mapping,
-                     const char   *what,
-                     const char   *key,
-                     yaml_node_t  *value,
-                     GError      **error)
+kankyo_yaml_require (KankyoYaml *yaml,
+                     yaml_node_t *mapping,
+                     const char *what,
+                     const char *key,
+                     yaml_node_t *value,
+                     GError **error)
 {
   if (value != NULL)
     return TRUE;
@@ -642,14 +604,14 @@ kankyo_yaml_require (KankyoYaml   *yaml,
 }
 
 gboolean
-kankyo_yaml_get_sequence (KankyoYaml   *yaml,
-                          yaml_node_t  *node,
-                          const char   *key,
-                          const char   *expected,
-                          guint         min_items,
-                          guint         max_items,
-                          guint        *ret_length,
-                          GError      **error)
+kankyo_yaml_get_sequence (KankyoYaml *yaml,
+                          yaml_node_t *node,
+                          const char *key,
+                          const char *expected,
+                          guint min_items,
+                          guint max_items,
+                          guint *ret_length,
+                          GError **error)
 {
   gsize length;
 
@@ -661,15 +623,14 @@ kankyo_yaml_get_sequence (KankyoYaml   *yaml,
   length = node->data.sequence.items.top - node->data.sequence.items.start;
   if (length < min_items)
     {
-      kankyo_yaml_set_error (yaml, node, error, "%s: expected %s with at least %u %s, found %zu",
-                             key, expected, min_items, min_items == 1 ? "entry" : "entries",
-                             length);
+      kankyo_yaml_set_error (yaml, node, error, "%s: expected %s with at least %u %s, found %zu", key,
+                             expected, min_items, min_items == 1 ? "entry" : "entries", length);
       return FALSE;
     }
   if (length > max_items)
     {
-      kankyo_yaml_set_error (yaml, node, error, "%s: at most %u entries are allowed, found %zu",
-                             key, max_items, length);
+      kankyo_yaml_set_error (yaml, node, error, "%s: at most %u entries are allowed, found %zu", key,
+                             max_items, length);
       return FALSE;
     }
   *ret_length = (guint) length;
@@ -677,13 +638,11 @@ kankyo_yaml_get_sequence (KankyoYaml   *yaml,
 }
 
 yaml_node_t *
-kankyo_yaml_sequence_nth (KankyoYaml  *yaml,
-                          yaml_node_t *sequence,
-                          guint        index)
+kankyo_yaml_sequence_nth (KankyoYaml *yaml, yaml_node_t *sequence, guint index)
 {
   g_return_val_if_fail (sequence->type == YAML_SEQUENCE_NODE, NULL);
-  g_return_val_if_fail (sequence->data.sequence.items.start + index
-                        < sequence->data.sequence.items.top, NULL);
+  g_return_val_if_fail (sequence->data.sequence.items.start + index < sequence->data.sequence.items.top,
+                        NULL);
 
   return yaml_document_get_node (&yaml->document, sequence->data.sequence.items.start[index]);
 }
@@ -691,12 +650,12 @@ kankyo_yaml_sequence_nth (KankyoYaml  *yaml,
 /* ---- scalars ---- */
 
 gboolean
-kankyo_yaml_get_scalar (KankyoYaml   *yaml,
-                        yaml_node_t  *node,
-                        const char   *key,
-                        const char   *expected,
-                        const char  **ret_text,
-                        GError      **error)
+kankyo_yaml_get_scalar (KankyoYaml *yaml,
+                        yaml_node_t *node,
+                        const char *key,
+                        const char *expected,
+                        const char **ret_text,
+                        GError **error)
 {
   const char *text;
 
@@ -708,8 +667,8 @@ kankyo_yaml_get_scalar (KankyoYaml   *yaml,
   text = (const char *) node->data.scalar.value;
   if (strlen (text) != node->data.scalar.length)
     {
-      kankyo_yaml_set_error (yaml, node, error, "%s: expected %s, found text with a NUL character",
-                             key, expected);
+      kankyo_yaml_set_error (yaml, node, error, "%s: expected %s, found text with a NUL character", key,
+                             expected);
       return FALSE;
     }
   *ret_text = text;
@@ -717,12 +676,12 @@ kankyo_yaml_get_scalar (KankyoYaml   *yaml,
 }
 
 gboolean
-kankyo_yaml_get_string (KankyoYaml            *yaml,
-                        yaml_node_t           *node,
-                        const char            *key,
-                        KankyoYamlStringKind   kind,
-                        char                 **ret_string,
-                        GError               **error)
+kankyo_yaml_get_string (KankyoYaml *yaml,
+                        yaml_node_t *node,
+                        const char *key,
+                        KankyoYamlStringKind kind,
+                        char **ret_string,
+                        GError **error)
 {
   const char *expected = kind == KANKYO_YAML_STRING_LINE ? "one line of text" : "text";
   const char *text;
@@ -731,14 +690,12 @@ kankyo_yaml_get_string (KankyoYaml            *yaml,
     return FALSE;
   if (*text == '\0')
     {
-      kankyo_yaml_set_error (yaml, node, error, "%s: expected %s, found an empty string",
-                             key, expected);
+      kankyo_yaml_set_error (yaml, node, error, "%s: expected %s, found an empty string", key, expected);
       return FALSE;
     }
   if (g_utf8_strlen (text, -1) > KANKYO_YAML_MAX_STRING)
     {
-      kankyo_yaml_set_error (yaml, node, error, "%s: longer than %d characters",
-                             key, KANKYO_YAML_MAX_STRING);
+      kankyo_yaml_set_error (yaml, node, error, "%s: longer than %d characters", key, KANKYO_YAML_MAX_STRING);
       return FALSE;
     }
   for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
@@ -751,8 +708,7 @@ kankyo_yaml_get_string (KankyoYaml            *yaml,
         {
           g_autofree char *found = describe_node (node);
 
-          kankyo_yaml_set_error (yaml, node, error,
-                                 "%s: expected %s without control characters, found %s",
+          kankyo_yaml_set_error (yaml, node, error, "%s: expected %s without control characters, found %s",
                                  key, expected, found);
           return FALSE;
         }
@@ -762,12 +718,8 @@ kankyo_yaml_get_string (KankyoYaml            *yaml,
 }
 
 gboolean
-kankyo_yaml_get_identifier (KankyoYaml   *yaml,
-                            yaml_node_t  *node,
-                            const char   *key,
-                            gboolean      allow_dot,
-                            char        **ret_name,
-                            GError      **error)
+kankyo_yaml_get_identifier (
+    KankyoYaml *yaml, yaml_node_t *node, const char *key, gboolean allow_dot, char **ret_name, GError **error)
 {
   g_autofree char *expected = NULL;
   const char *text = NULL;
@@ -780,8 +732,7 @@ kankyo_yaml_get_identifier (KankyoYaml   *yaml,
   if (ok)
     ok = *text != '\0' && strlen (text) <= KANKYO_YAML_MAX_NAME;
   for (const char *p = text; ok && *p != '\0'; p++)
-    ok = g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '-' || *p == '_'
-         || (allow_dot && *p == '.');
+    ok = g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '-' || *p == '_' || (allow_dot && *p == '.');
   if (!ok)
     {
       kankyo_yaml_set_expected_error (yaml, node, key, expected, error);
@@ -792,13 +743,13 @@ kankyo_yaml_get_identifier (KankyoYaml   *yaml,
 }
 
 gboolean
-kankyo_yaml_get_int (KankyoYaml   *yaml,
-                     yaml_node_t  *node,
-                     const char   *key,
-                     gint64        min,
-                     gint64        max,
-                     gint64       *ret_value,
-                     GError      **error)
+kankyo_yaml_get_int (KankyoYaml *yaml,
+                     yaml_node_t *node,
+                     const char *key,
+                     gint64 min,
+                     gint64 max,
+                     gint64 *ret_value,
+                     GError **error)
 {
   g_autofree char *expected = NULL;
   const char *text = NULL;
@@ -806,8 +757,7 @@ kankyo_yaml_get_int (KankyoYaml   *yaml,
   gint64 value = 0;
   gboolean ok;
 
-  expected = g_strdup_printf ("a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
-                              min, max);
+  expected = g_strdup_printf ("a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, min, max);
   ok = kankyo_yaml_get_scalar (yaml, node, key, expected, &text, NULL);
   if (ok && (g_str_has_prefix (text, "0x") || g_str_has_prefix (text, "0X")))
     {
@@ -837,8 +787,7 @@ kankyo_yaml_get_int (KankyoYaml   *yaml,
 
 /* A finite number that takes the whole of @text. */
 static gboolean
-parse_double (const char *text,
-              double     *ret_value)
+parse_double (const char *text, double *ret_value)
 {
   char *end = NULL;
   double value;
@@ -853,18 +802,14 @@ parse_double (const char *text,
 }
 
 gboolean
-kankyo_yaml_get_double (KankyoYaml   *yaml,
-                        yaml_node_t  *node,
-                        const char   *key,
-                        double       *ret_value,
-                        GError      **error)
+kankyo_yaml_get_double (
+    KankyoYaml *yaml, yaml_node_t *node, const char *key, double *ret_value, GError **error)
 {
   const char *expected = "a finite number such as 12 or -0.5";
   const char *text = NULL;
   double value;
 
-  if (!kankyo_yaml_get_scalar (yaml, node, key, expected, &text, NULL)
-      || !parse_double (text, &value))
+  if (!kankyo_yaml_get_scalar (yaml, node, key, expected, &text, NULL) || !parse_double (text, &value))
     {
       kankyo_yaml_set_expected_error (yaml, node, key, expected, error);
       return FALSE;
@@ -886,13 +831,13 @@ format_duration (guint ms)
 }
 
 gboolean
-kankyo_yaml_get_duration_ms (KankyoYaml   *yaml,
-                             yaml_node_t  *node,
-                             const char   *key,
-                             guint         min_ms,
-                             guint         max_ms,
-                             guint        *ret_ms,
-                             GError      **error)
+kankyo_yaml_get_duration_ms (KankyoYaml *yaml,
+                             yaml_node_t *node,
+                             const char *key,
+                             guint min_ms,
+                             guint max_ms,
+                             guint *ret_ms,
+                             GError **error)
 {
   static const struct
   {
@@ -907,8 +852,7 @@ kankyo_yaml_get_duration_ms (KankyoYaml   *yaml,
   const char *text = NULL;
   double ms = -1;
 
-  if (kankyo_yaml_get_scalar (yaml, node, key, expected, &text, NULL)
-      && g_ascii_isdigit (text[0])
+  if (kankyo_yaml_get_scalar (yaml, node, key, expected, &text, NULL) && g_ascii_isdigit (text[0])
       && g_ascii_strncasecmp (text, "0x", 2) != 0)
     {
       char *end = NULL;
@@ -936,9 +880,8 @@ kankyo_yaml_get_duration_ms (KankyoYaml   *yaml,
     {
       g_autofree char *found = describe_node (node);
 
-      kankyo_yaml_set_error (yaml, node, error,
-                             "%s: expected a duration from %s to %s, found %s",
-                             key, min_text, max_text, found);
+      kankyo_yaml_set_error (yaml, node, error, "%s: expected a duration from %s to %s, found %s", key,
+                             min_text, max_text, found);
       return FALSE;
     }
   *ret_ms = (guint) ms;
@@ -946,12 +889,12 @@ kankyo_yaml_get_duration_ms (KankyoYaml   *yaml,
 }
 
 gboolean
-kankyo_yaml_get_choice (KankyoYaml          *yaml,
-                        yaml_node_t         *node,
-                        const char          *key,
-                        const char * const  *choices,
-                        guint               *ret_index,
-                        GError             **error)
+kankyo_yaml_get_choice (KankyoYaml *yaml,
+                        yaml_node_t *node,
+                        const char *key,
+                        const char *const *choices,
+                        guint *ret_index,
+                        GError **error)
 {
   g_autofree char *expected = join_choices (choices, " or ");
   const char *text = NULL;

@@ -19,22 +19,21 @@
 enum
 {
   EXIT_OK = 0,
-  EXIT_FAILED = 1,    /* the operation failed: device, write, I/O */
-  EXIT_USAGE = 2,     /* bad arguments or a project that cannot be used */
+  EXIT_FAILED = 1,      /* the operation failed: device, write, I/O */
+  EXIT_USAGE = 2,       /* bad arguments or a project that cannot be used */
   EXIT_BAD_QUALITY = 3, /* read: a tag has no Good value */
-  EXIT_TAMPERED = 4,  /* audit verify: the trail was changed */
+  EXIT_TAMPERED = 4,    /* audit verify: the trail was changed */
 };
 
 static char *opt_project;
 static char *opt_data_dir;
 
-static const GOptionEntry common_entries[] = {
-  { "project", 'p', 0, G_OPTION_ARG_FILENAME, &opt_project,
-    N_("Project file (default: the embedded demo plant)"), N_("FILE") },
-  { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &opt_data_dir,
-    N_("Folder for the audit trail and other records"), N_("DIR") },
-  { NULL }
-};
+static const GOptionEntry common_entries[]
+    = { { "project", 'p', 0, G_OPTION_ARG_FILENAME, &opt_project,
+          N_ ("Project file (default: the embedded demo plant)"), N_ ("FILE") },
+        { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &opt_data_dir,
+          N_ ("Folder for the audit trail and other records"), N_ ("DIR") },
+        { NULL } };
 
 static KankyoProject *
 load_project (GError **error)
@@ -84,10 +83,10 @@ print_sample (KankyoTagStore *store, const KankyoTagSample *s, gboolean with_tim
     }
   if (with_time)
     g_print ("%s  ", when);
-  g_print ("%s = %s%s%s [%s]", kankyo_tag_store_get_name (store, s->tag_id), value,
-           spec->unit ? " " : "", spec->unit ? spec->unit : "", kankyo_quality_to_string (s->quality));
+  g_print ("%s = %s%s%s [%s]", kankyo_tag_store_get_name (store, s->tag_id), value, spec->unit ? " " : "",
+           spec->unit ? spec->unit : "", kankyo_quality_to_string (s->quality));
   if (!with_time && s->quality == KANKYO_QUALITY_BAD_COMMUNICATION_ERROR && s->source_time != 0)
-    g_print (_(" last good %s, %.1f s ago"), when,
+    g_print (_ (" last good %s, %.1f s ago"), when,
              (g_get_real_time () - s->source_time) / (double) G_USEC_PER_SEC);
   g_print ("\n");
 }
@@ -96,7 +95,7 @@ static int
 usage_error (GOptionContext *context, const char *message)
 {
   g_printerr ("kankyoctl: %s\n", message);
-  g_printerr ("%s", _("Try 'kankyoctl COMMAND --help'.\n"));
+  g_printerr ("%s", _ ("Try 'kankyoctl COMMAND --help'.\n"));
   return EXIT_USAGE;
 }
 
@@ -135,15 +134,14 @@ run_print_batch (KankyoTagStore *store, const KankyoTagSample *samples, guint n,
 static int
 cmd_run (int argc, char **argv)
 {
-  static const GOptionEntry entries[] = {
-    { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &opt_duration,
-      N_("Stop after this many seconds (default: run until interrupted)"), N_("SECONDS") },
-    { "speed", 0, 0, G_OPTION_ARG_DOUBLE, &opt_speed,
-      N_("Speed factor of simulated devices"), N_("FACTOR") },
-    { NULL }
-  };
+  static const GOptionEntry entries[]
+      = { { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &opt_duration,
+            N_ ("Stop after this many seconds (default: run until interrupted)"), N_ ("SECONDS") },
+          { "speed", 0, 0, G_OPTION_ARG_DOUBLE, &opt_speed, N_ ("Speed factor of simulated devices"),
+            N_ ("FACTOR") },
+          { NULL } };
   g_autoptr (GOptionContext) context = command_context (
-    "", _("Poll every device of the project and print each change of value or quality."), entries);
+      "", _ ("Poll every device of the project and print each change of value or quality."), entries);
   g_autoptr (GError) error = NULL;
   g_autoptr (KankyoEngine) engine = NULL;
   g_autoptr (GMainLoop) loop = NULL;
@@ -152,9 +150,9 @@ cmd_run (int argc, char **argv)
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (argc > 1)
-    return usage_error (context, _("run takes no arguments"));
+    return usage_error (context, _ ("run takes no arguments"));
   if (opt_duration < 0 || opt_speed <= 0 || opt_speed > 10000)
-    return usage_error (context, _("--duration must be 0 or more and --speed between 0 and 10000"));
+    return usage_error (context, _ ("--duration must be 0 or more and --speed between 0 and 10000"));
 
   engine = make_engine (&error);
   if (engine == NULL)
@@ -164,8 +162,7 @@ cmd_run (int argc, char **argv)
     }
   kankyo_engine_set_sim_speed (engine, opt_speed);
   loop = g_main_loop_new (NULL, FALSE);
-  sub = kankyo_tag_store_subscribe (kankyo_engine_get_tag_store (engine), NULL, run_print_batch,
-                                    NULL, NULL);
+  sub = kankyo_tag_store_subscribe (kankyo_engine_get_tag_store (engine), NULL, run_print_batch, NULL, NULL);
   if (!kankyo_engine_start (engine, &error))
     {
       g_printerr ("kankyoctl: %s\n", error->message);
@@ -254,7 +251,7 @@ engine_for_tags (char **tags, guint n, guint **ret_ids, GError **error)
       if (id < 0)
         {
           g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND,
-                       _("there is no tag named %s (tags are named DEVICE.TAG)"), tags[i]);
+                       _ ("there is no tag named %s (tags are named DEVICE.TAG)"), tags[i]);
           return NULL;
         }
       ids[i] = (guint) id;
@@ -290,15 +287,14 @@ engine_for_tags (char **tags, guint n, guint **ret_ids, GError **error)
 static int
 cmd_read (int argc, char **argv)
 {
-  static const GOptionEntry entries[] = {
-    { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &opt_timeout,
-      N_("Seconds to wait for the first answer (default 5)"), N_("SECONDS") },
-    { "value-only", 0, 0, G_OPTION_ARG_NONE, &opt_value_only,
-      N_("Print only the values, one a line"), NULL },
-    { NULL }
-  };
-  g_autoptr (GOptionContext) context = command_context (
-    _("TAG..."), _("Read tags once and print value, unit and quality."), entries);
+  static const GOptionEntry entries[]
+      = { { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &opt_timeout,
+            N_ ("Seconds to wait for the first answer (default 5)"), N_ ("SECONDS") },
+          { "value-only", 0, 0, G_OPTION_ARG_NONE, &opt_value_only, N_ ("Print only the values, one a line"),
+            NULL },
+          { NULL } };
+  g_autoptr (GOptionContext) context
+      = command_context (_ ("TAG..."), _ ("Read tags once and print value, unit and quality."), entries);
   g_autoptr (GError) error = NULL;
   g_autoptr (KankyoEngine) engine = NULL;
   g_autofree guint *ids = NULL;
@@ -308,18 +304,18 @@ cmd_read (int argc, char **argv)
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (argc < 2)
-    return usage_error (context, _("read needs at least one TAG"));
+    return usage_error (context, _ ("read needs at least one TAG"));
   if (opt_timeout <= 0 || opt_timeout > 3600)
-    return usage_error (context, _("--timeout must be between 0 and 3600 seconds"));
+    return usage_error (context, _ ("--timeout must be between 0 and 3600 seconds"));
 
   engine = engine_for_tags (argv + 1, (guint) argc - 1, &ids, &error);
   if (engine == NULL)
     {
       g_printerr ("kankyoctl: %s\n", error->message);
       return g_error_matches (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND)
-                 || error->domain == KANKYO_PROJECT_ERROR
-               ? EXIT_USAGE
-               : EXIT_FAILED;
+                     || error->domain == KANKYO_PROJECT_ERROR
+                 ? EXIT_USAGE
+                 : EXIT_FAILED;
     }
   store = kankyo_engine_get_tag_store (engine);
   for (int i = 0; i < argc - 1; i++)
@@ -329,8 +325,8 @@ cmd_read (int argc, char **argv)
       kankyo_tag_store_get (store, ids[i], &s);
       if (opt_value_only)
         {
-          g_autofree char *text = kankyo_tag_spec_format_value (kankyo_tag_store_get_spec (store, ids[i]),
-                                                                &s.value);
+          g_autofree char *text
+              = kankyo_tag_spec_format_value (kankyo_tag_store_get_spec (store, ids[i]), &s.value);
 
           g_print ("%s\n", kankyo_quality_is_good (s.quality) ? text : "");
         }
@@ -362,26 +358,24 @@ write_done (GObject *source, GAsyncResult *result, gpointer data)
 {
   WriteWait *wait = data;
 
-  wait->ok = kankyo_engine_write_finish (KANKYO_ENGINE (source), result, &wait->readback,
-                                         &wait->error);
+  wait->ok = kankyo_engine_write_finish (KANKYO_ENGINE (source), result, &wait->readback, &wait->error);
   g_main_loop_quit (wait->loop);
 }
 
 static int
 cmd_write (int argc, char **argv)
 {
-  static const GOptionEntry entries[] = {
-    { "reason", 'r', 0, G_OPTION_ARG_STRING, &opt_reason,
-      N_("Why the value is changed (required; kept in the audit trail)"), N_("TEXT") },
-    { "user", 'u', 0, G_OPTION_ARG_STRING, &opt_user,
-      N_("Who changes it (default: the login name)"), N_("NAME") },
-    { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &opt_timeout,
-      N_("Seconds to wait for the device's first answer (default 5)"), N_("SECONDS") },
-    { NULL }
-  };
+  static const GOptionEntry entries[]
+      = { { "reason", 'r', 0, G_OPTION_ARG_STRING, &opt_reason,
+            N_ ("Why the value is changed (required; kept in the audit trail)"), N_ ("TEXT") },
+          { "user", 'u', 0, G_OPTION_ARG_STRING, &opt_user, N_ ("Who changes it (default: the login name)"),
+            N_ ("NAME") },
+          { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &opt_timeout,
+            N_ ("Seconds to wait for the device's first answer (default 5)"), N_ ("SECONDS") },
+          { NULL } };
   g_autoptr (GOptionContext) context = command_context (
-    _("TAG VALUE"),
-    _("Write a value through the audited write path and confirm it by read-back."), entries);
+      _ ("TAG VALUE"), _ ("Write a value through the audited write path and confirm it by read-back."),
+      entries);
   g_autoptr (GError) error = NULL;
   g_autoptr (KankyoEngine) engine = NULL;
   g_autofree guint *ids = NULL;
@@ -414,44 +408,44 @@ cmd_write (int argc, char **argv)
   if (negative != NULL && argc == 2)
     argv[argc++] = negative;
   if (argc != 3)
-    return usage_error (context, _("write needs a TAG and a VALUE"));
+    return usage_error (context, _ ("write needs a TAG and a VALUE"));
   if (opt_reason == NULL || *opt_reason == '\0')
-    return usage_error (context, _("write needs --reason: every change is recorded with why it was made"));
+    return usage_error (context, _ ("write needs --reason: every change is recorded with why it was made"));
   if (opt_timeout <= 0 || opt_timeout > 3600)
-    return usage_error (context, _("--timeout must be between 0 and 3600 seconds"));
+    return usage_error (context, _ ("--timeout must be between 0 and 3600 seconds"));
 
   engine = engine_for_tags (argv + 1, 1, &ids, &error);
   if (engine == NULL)
     {
       g_printerr ("kankyoctl: %s\n", error->message);
       return g_error_matches (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND)
-                 || error->domain == KANKYO_PROJECT_ERROR
-               ? EXIT_USAGE
-               : EXIT_FAILED;
+                     || error->domain == KANKYO_PROJECT_ERROR
+                 ? EXIT_USAGE
+                 : EXIT_FAILED;
     }
 
   loop = g_main_loop_new (NULL, FALSE);
   wait.loop = loop;
-  kankyo_engine_write_async (engine, argv[1], argv[2], opt_user ? opt_user : g_get_user_name (),
-                             opt_reason, NULL, write_done, &wait);
+  kankyo_engine_write_async (engine, argv[1], argv[2], opt_user ? opt_user : g_get_user_name (), opt_reason,
+                             NULL, write_done, &wait);
   g_main_loop_run (loop);
 
   spec = kankyo_tag_store_get_spec (kankyo_engine_get_tag_store (engine), ids[0]);
   if (wait.ok)
     {
       text = kankyo_tag_spec_format_value (spec, &wait.readback);
-      g_print (_("%s = %s%s%s (confirmed by read-back)\n"), argv[1], text,
-               spec->unit ? " " : "", spec->unit ? spec->unit : "");
+      g_print (_ ("%s = %s%s%s (confirmed by read-back)\n"), argv[1], text, spec->unit ? " " : "",
+               spec->unit ? spec->unit : "");
       status = EXIT_OK;
     }
   else
     {
       g_printerr ("kankyoctl: %s\n", wait.error->message);
       status = wait.error->domain == KANKYO_ENGINE_ERROR
-                   && (wait.error->code == KANKYO_ENGINE_ERROR_INVALID
-                       || wait.error->code == KANKYO_ENGINE_ERROR_READ_ONLY
-                       || wait.error->code == KANKYO_ENGINE_ERROR_NOT_FOUND)
-                 ? EXIT_USAGE
+                       && (wait.error->code == KANKYO_ENGINE_ERROR_INVALID
+                           || wait.error->code == KANKYO_ENGINE_ERROR_READ_ONLY
+                           || wait.error->code == KANKYO_ENGINE_ERROR_NOT_FOUND)
+                   ? EXIT_USAGE
                : (wait.error->domain == KANKYO_VALUE_ERROR) ? EXIT_USAGE
                                                             : EXIT_FAILED;
     }
@@ -486,18 +480,17 @@ audit_path (GError **error)
 static int
 cmd_audit (int argc, char **argv)
 {
-  static const GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db,
-      N_("Audit database (default: the project's)"), N_("FILE") },
-    { "limit", 'n', 0, G_OPTION_ARG_INT, &opt_limit,
-      N_("list: show at most this many of the newest records (default 100)"), N_("N") },
-    { NULL }
-  };
-  g_autoptr (GOptionContext) context = command_context (
-    _("verify|list"),
-    _("verify: check that no audit record was edited, deleted or reordered.\n"
-      "list: print the newest audit records."),
-    entries);
+  static const GOptionEntry entries[]
+      = { { "db", 0, 0, G_OPTION_ARG_FILENAME, &opt_db, N_ ("Audit database (default: the project's)"),
+            N_ ("FILE") },
+          { "limit", 'n', 0, G_OPTION_ARG_INT, &opt_limit,
+            N_ ("list: show at most this many of the newest records (default 100)"), N_ ("N") },
+          { NULL } };
+  g_autoptr (GOptionContext) context
+      = command_context (_ ("verify|list"),
+                         _ ("verify: check that no audit record was edited, deleted or reordered.\n"
+                            "list: print the newest audit records."),
+                         entries);
   g_autoptr (GError) error = NULL;
   g_autofree char *path = NULL;
   g_autoptr (KankyoAudit) audit = NULL;
@@ -505,9 +498,9 @@ cmd_audit (int argc, char **argv)
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (argc != 2 || (!g_str_equal (argv[1], "verify") && !g_str_equal (argv[1], "list")))
-    return usage_error (context, _("audit needs 'verify' or 'list'"));
+    return usage_error (context, _ ("audit needs 'verify' or 'list'"));
   if (opt_limit < 1 || opt_limit > 1000000)
-    return usage_error (context, _("--limit must be between 1 and 1000000"));
+    return usage_error (context, _ ("--limit must be between 1 and 1000000"));
 
   path = audit_path (&error);
   if (path == NULL)
@@ -517,7 +510,7 @@ cmd_audit (int argc, char **argv)
     }
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      g_printerr (_("kankyoctl: there is no audit trail at %s\n"), path);
+      g_printerr (_ ("kankyoctl: there is no audit trail at %s\n"), path);
       return EXIT_FAILED;
     }
   audit = kankyo_audit_open_readonly (path, &error);
@@ -543,7 +536,7 @@ cmd_audit (int argc, char **argv)
       count_text = g_strdup_printf ("%" G_GINT64_FORMAT, count);
       if (findings->len == 0)
         {
-          g_print (_("%s: audit trail intact, %s records\n"), path, count_text);
+          g_print (_ ("%s: audit trail intact, %s records\n"), path, count_text);
           return EXIT_OK;
         }
       for (guint i = 0; i < findings->len; i++)
@@ -552,8 +545,7 @@ cmd_audit (int argc, char **argv)
 
           g_print ("%s: %s\n", kankyo_audit_finding_kind_to_string (f->kind), f->message);
         }
-      g_print (_("%s: audit trail TAMPERED: %u findings in %s records\n"), path, findings->len,
-               count_text);
+      g_print (_ ("%s: audit trail TAMPERED: %u findings in %s records\n"), path, findings->len, count_text);
       return EXIT_TAMPERED;
     }
   else
@@ -587,21 +579,22 @@ cmd_audit (int argc, char **argv)
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "%s", _("Usage: kankyoctl COMMAND [OPTION...]\n"
-                        "\n"
-                        "Commands:\n"
-                        "  run          poll the project's devices and print every change\n"
-                        "  read TAG...  read tags once\n"
-                        "  write TAG VALUE --reason TEXT\n"
-                        "               write through the audited write path\n"
-                        "  audit verify check the audit trail for edited, deleted or reordered records\n"
-                        "  audit list   print the newest audit records\n"
-                        "\n"
-                        "Without --project, commands use the embedded demo plant.\n"
-                        "'kankyoctl COMMAND --help' describes each command's options.\n"
-                        "\n"
-                        "Exit status: 0 success; 1 the operation failed; 2 bad usage or project;\n"
-                        "3 read found a value that is not Good; 4 the audit trail was tampered with.\n"));
+  fprintf (out, "%s",
+           _ ("Usage: kankyoctl COMMAND [OPTION...]\n"
+              "\n"
+              "Commands:\n"
+              "  run          poll the project's devices and print every change\n"
+              "  read TAG...  read tags once\n"
+              "  write TAG VALUE --reason TEXT\n"
+              "               write through the audited write path\n"
+              "  audit verify check the audit trail for edited, deleted or reordered records\n"
+              "  audit list   print the newest audit records\n"
+              "\n"
+              "Without --project, commands use the embedded demo plant.\n"
+              "'kankyoctl COMMAND --help' describes each command's options.\n"
+              "\n"
+              "Exit status: 0 success; 1 the operation failed; 2 bad usage or project;\n"
+              "3 read found a value that is not Good; 4 the audit trail was tampered with.\n"));
 }
 
 int
@@ -641,7 +634,7 @@ main (int argc, char **argv)
   if (g_str_equal (command, "audit"))
     return cmd_audit (argc - 1, argv + 1);
 
-  g_printerr (_("kankyoctl: unknown command '%s'\n\n"), command);
+  g_printerr (_ ("kankyoctl: unknown command '%s'\n\n"), command);
   print_usage (stderr);
   return EXIT_USAGE;
 }

@@ -64,55 +64,53 @@ exception_meaning (int code)
 {
   switch (code)
     {
-    case MODBUS_EXCEPTION_ILLEGAL_FUNCTION:
-      return "illegal function";
-    case MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS:
-      return "illegal data address";
-    case MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE:
-      return "illegal data value";
-    case MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE:
-      return "server device failure";
-    case MODBUS_EXCEPTION_ACKNOWLEDGE:
-      return "acknowledge";
-    case MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY:
-      return "server device busy";
-    case MODBUS_EXCEPTION_NEGATIVE_ACKNOWLEDGE:
-      return "negative acknowledge";
-    case MODBUS_EXCEPTION_MEMORY_PARITY:
-      return "memory parity error";
-    case MODBUS_EXCEPTION_GATEWAY_PATH:
-      return "gateway path unavailable";
-    case MODBUS_EXCEPTION_GATEWAY_TARGET:
-      return "gateway target device failed to respond";
-    default:
-      return "not defined by the Modbus specification";
+      case MODBUS_EXCEPTION_ILLEGAL_FUNCTION:
+        return "illegal function";
+      case MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS:
+        return "illegal data address";
+      case MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE:
+        return "illegal data value";
+      case MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE:
+        return "server device failure";
+      case MODBUS_EXCEPTION_ACKNOWLEDGE:
+        return "acknowledge";
+      case MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY:
+        return "server device busy";
+      case MODBUS_EXCEPTION_NEGATIVE_ACKNOWLEDGE:
+        return "negative acknowledge";
+      case MODBUS_EXCEPTION_MEMORY_PARITY:
+        return "memory parity error";
+      case MODBUS_EXCEPTION_GATEWAY_PATH:
+        return "gateway path unavailable";
+      case MODBUS_EXCEPTION_GATEWAY_TARGET:
+        return "gateway target device failed to respond";
+      default:
+        return "not defined by the Modbus specification";
     }
 }
 
 static const char *
-area_noun (KankyoArea area,
-           guint      count)
+area_noun (KankyoArea area, guint count)
 {
   switch (area)
     {
-    case KANKYO_AREA_COIL:
-      return count == 1 ? "coil" : "coils";
-    case KANKYO_AREA_DISCRETE_INPUT:
-      return count == 1 ? "discrete input" : "discrete inputs";
-    case KANKYO_AREA_HOLDING_REGISTER:
-      return count == 1 ? "holding register" : "holding registers";
-    case KANKYO_AREA_INPUT_REGISTER:
-      return count == 1 ? "input register" : "input registers";
-    default:
-      return "values of an unknown table";
+      case KANKYO_AREA_COIL:
+        return count == 1 ? "coil" : "coils";
+      case KANKYO_AREA_DISCRETE_INPUT:
+        return count == 1 ? "discrete input" : "discrete inputs";
+      case KANKYO_AREA_HOLDING_REGISTER:
+        return count == 1 ? "holding register" : "holding registers";
+      case KANKYO_AREA_INPUT_REGISTER:
+        return count == 1 ? "input register" : "input registers";
+      default:
+        return "values of an unknown table";
     }
 }
 
 /* libmodbus' TCP backend only takes IPv4 literals; anything else (a name,
  * IPv6) goes through its protocol-independent backend. */
 static modbus_t *
-new_tcp_context (const char *host,
-                 guint16     port)
+new_tcp_context (const char *host, guint16 port)
 {
   struct in_addr addr;
 
@@ -128,70 +126,66 @@ new_tcp_context (const char *host,
 }
 
 static gboolean
-check_endpoint (const KankyoEndpoint *endpoint,
-                GError              **error)
+check_endpoint (const KankyoEndpoint *endpoint, GError **error)
 {
   switch (endpoint->transport)
     {
-    case KANKYO_TRANSPORT_TCP:
-      if (endpoint->host == NULL || *endpoint->host == '\0')
-        {
-          g_set_error_literal (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                               "Modbus TCP endpoint without a host address");
-          return FALSE;
-        }
-      return TRUE;
+      case KANKYO_TRANSPORT_TCP:
+        if (endpoint->host == NULL || *endpoint->host == '\0')
+          {
+            g_set_error_literal (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
+                                 "Modbus TCP endpoint without a host address");
+            return FALSE;
+          }
+        return TRUE;
 
-    case KANKYO_TRANSPORT_RTU:
-      if (endpoint->device == NULL || *endpoint->device == '\0')
-        {
-          g_set_error_literal (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                               "Modbus RTU endpoint without a serial device");
-          return FALSE;
-        }
-      if (endpoint->baud == 0 || endpoint->baud > G_MAXINT
-          || (endpoint->parity != 'N' && endpoint->parity != 'E' && endpoint->parity != 'O')
-          || endpoint->data_bits < 5 || endpoint->data_bits > 8
-          || endpoint->stop_bits < 1 || endpoint->stop_bits > 2)
-        {
-          g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                       "%s: unusable serial settings %u baud, parity %c, %u data bits, "
-                       "%u stop bits (expected parity N, E or O, 5 to 8 data bits, "
-                       "1 or 2 stop bits)",
-                       endpoint->device, endpoint->baud,
-                       g_ascii_isprint (endpoint->parity) ? endpoint->parity : '?',
-                       endpoint->data_bits, endpoint->stop_bits);
-          return FALSE;
-        }
-      return TRUE;
+      case KANKYO_TRANSPORT_RTU:
+        if (endpoint->device == NULL || *endpoint->device == '\0')
+          {
+            g_set_error_literal (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
+                                 "Modbus RTU endpoint without a serial device");
+            return FALSE;
+          }
+        if (endpoint->baud == 0 || endpoint->baud > G_MAXINT
+            || (endpoint->parity != 'N' && endpoint->parity != 'E' && endpoint->parity != 'O')
+            || endpoint->data_bits < 5 || endpoint->data_bits > 8 || endpoint->stop_bits < 1
+            || endpoint->stop_bits > 2)
+          {
+            g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
+                         "%s: unusable serial settings %u baud, parity %c, %u data bits, "
+                         "%u stop bits (expected parity N, E or O, 5 to 8 data bits, "
+                         "1 or 2 stop bits)",
+                         endpoint->device, endpoint->baud,
+                         g_ascii_isprint (endpoint->parity) ? endpoint->parity : '?', endpoint->data_bits,
+                         endpoint->stop_bits);
+            return FALSE;
+          }
+        return TRUE;
 
-    default:
-      g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                   "unknown Modbus transport %d", endpoint->transport);
-      return FALSE;
+      default:
+        g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID, "unknown Modbus transport %d",
+                     endpoint->transport);
+        return FALSE;
     }
 }
 
 static modbus_t *
-new_context (const KankyoEndpoint *endpoint,
-             const char           *name,
-             GError              **error)
+new_context (const KankyoEndpoint *endpoint, const char *name, GError **error)
 {
   modbus_t *ctx;
 
   if (endpoint->transport == KANKYO_TRANSPORT_TCP)
     ctx = new_tcp_context (endpoint->host, endpoint->port);
   else
-    ctx = modbus_new_rtu (endpoint->device, (int) endpoint->baud, endpoint->parity,
-                          endpoint->data_bits, endpoint->stop_bits);
+    ctx = modbus_new_rtu (endpoint->device, (int) endpoint->baud, endpoint->parity, endpoint->data_bits,
+                          endpoint->stop_bits);
 
   if (ctx == NULL)
     {
       int saved_errno = errno;
 
       g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                   "%s: libmodbus refused the endpoint: %s",
-                   name, modbus_strerror (saved_errno));
+                   "%s: libmodbus refused the endpoint: %s", name, modbus_strerror (saved_errno));
     }
   return ctx;
 }
@@ -208,24 +202,25 @@ set_tcp_nodelay (int fd)
 /* ---- KankyoModbusConnection ---- */
 
 #define KANKYO_TYPE_MODBUS_CONNECTION (kankyo_modbus_connection_get_type ())
-G_DECLARE_FINAL_TYPE (KankyoModbusConnection, kankyo_modbus_connection,
-                      KANKYO, MODBUS_CONNECTION, GObject)
+G_DECLARE_FINAL_TYPE (KankyoModbusConnection, kankyo_modbus_connection, KANKYO, MODBUS_CONNECTION, GObject)
 
 struct _KankyoModbusConnection
 {
   GObject parent_instance;
 
   KankyoTransport transport;
-  char *name;                   /* the endpoint as a URI, for messages */
+  char *name; /* the endpoint as a URI, for messages */
   modbus_t *ctx;
   guint response_timeout_ms;
   gboolean connected;
-  guint16 transaction_id;       /* TCP: of the last request sent */
+  guint16 transaction_id; /* TCP: of the last request sent */
 };
 
 static void kankyo_modbus_connection_iface_init (KankyoConnectionInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (KankyoModbusConnection, kankyo_modbus_connection, G_TYPE_OBJECT,
+G_DEFINE_FINAL_TYPE_WITH_CODE (KankyoModbusConnection,
+                               kankyo_modbus_connection,
+                               G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (KANKYO_TYPE_CONNECTION,
                                                       kankyo_modbus_connection_iface_init))
 
@@ -240,8 +235,8 @@ typedef struct
 {
   guint8 unit_id;
   gboolean is_write;
-  int function;                 /* as asked for; reads are numbered by area */
-  KankyoArea area;              /* 0 for a write function the client does not know */
+  int function;    /* as asked for; reads are numbered by area */
+  KankyoArea area; /* 0 for a write function the client does not know */
   guint16 address;
   guint16 count;
 } Request;
@@ -251,8 +246,8 @@ static char *
 describe_request (const Request *request)
 {
   if (!request->is_write)
-    return g_strdup_printf ("reading %u %s at %u", request->count,
-                            area_noun (request->area, request->count), request->address);
+    return g_strdup_printf ("reading %u %s at %u", request->count, area_noun (request->area, request->count),
+                            request->address);
 
   return g_strdup_printf ("writing %u %s at %u (function %d)", request->count,
                           request->area != 0 ? area_noun (request->area, request->count) : "values",
@@ -264,44 +259,41 @@ is_link_errno (int err)
 {
   switch (err)
     {
-    case ECONNRESET:
-    case ECONNREFUSED:
-    case ECONNABORTED:
-    case EPIPE:
-    case EBADF:
-    case ENOTCONN:
-    case ENETDOWN:
-    case ENETUNREACH:
-    case ENETRESET:
-    case EHOSTUNREACH:
-    case ESHUTDOWN:
-    case EIO:
-    case ENXIO:
-    case ENODEV:
-      return TRUE;
-    default:
-      return FALSE;
+      case ECONNRESET:
+      case ECONNREFUSED:
+      case ECONNABORTED:
+      case EPIPE:
+      case EBADF:
+      case ENOTCONN:
+      case ENETDOWN:
+      case ENETUNREACH:
+      case ENETRESET:
+      case EHOSTUNREACH:
+      case ESHUTDOWN:
+      case EIO:
+      case ENXIO:
+      case ENODEV:
+        return TRUE;
+      default:
+        return FALSE;
     }
 }
 
 static void
 set_request_error (KankyoModbusConnection *self,
-                   const Request          *request,
-                   KankyoDriverError       code,
-                   const char             *reason,
-                   GError                **error)
+                   const Request *request,
+                   KankyoDriverError code,
+                   const char *reason,
+                   GError **error)
 {
   g_autofree char *what = describe_request (request);
 
-  g_set_error (error, KANKYO_DRIVER_ERROR, code, "%s unit %u: %s: %s",
-               self->name, request->unit_id, what, reason);
+  g_set_error (error, KANKYO_DRIVER_ERROR, code, "%s unit %u: %s: %s", self->name, request->unit_id, what,
+               reason);
 }
 
 static gboolean
-fail_invalid (KankyoModbusConnection *self,
-              const Request          *request,
-              const char             *reason,
-              GError                **error)
+fail_invalid (KankyoModbusConnection *self, const Request *request, const char *reason, GError **error)
 {
   set_request_error (self, request, KANKYO_DRIVER_ERROR_INVALID, reason, error);
   return FALSE;
@@ -311,10 +303,10 @@ fail_invalid (KankyoModbusConnection *self,
  * request cannot be answered by a stale reply, nor by the rest of this one. */
 static gboolean
 fail_exchange (KankyoModbusConnection *self,
-               const Request          *request,
-               KankyoDriverError       code,
-               const char             *reason,
-               GError                **error)
+               const Request *request,
+               KankyoDriverError code,
+               const char *reason,
+               GError **error)
 {
   set_request_error (self, request, code, reason, error);
 
@@ -331,10 +323,7 @@ fail_exchange (KankyoModbusConnection *self,
 
 /* For a libmodbus call that failed with @err. */
 static gboolean
-fail_errno (KankyoModbusConnection *self,
-            const Request          *request,
-            int                     err,
-            GError                **error)
+fail_errno (KankyoModbusConnection *self, const Request *request, int err, GError **error)
 {
   g_autofree char *reason = NULL;
   KankyoDriverError code;
@@ -373,11 +362,7 @@ fail_errno (KankyoModbusConnection *self,
 /* For a reply that does not answer the request, as "the reply has ...". */
 G_GNUC_PRINTF (4, 5)
 static gboolean
-fail_reply (KankyoModbusConnection *self,
-            const Request          *request,
-            GError                **error,
-            const char             *format,
-            ...)
+fail_reply (KankyoModbusConnection *self, const Request *request, GError **error, const char *format, ...)
 {
   g_autofree char *reason = NULL;
   va_list args;
@@ -392,19 +377,19 @@ fail_reply (KankyoModbusConnection *self,
 /* Checks what every request needs: a live link and a unit id libmodbus
  * accepts on this transport. */
 static gboolean
-prepare_request (KankyoModbusConnection *self,
-                 const Request          *request,
-                 GError                **error)
+prepare_request (KankyoModbusConnection *self, const Request *request, GError **error)
 {
   if (self->transport == KANKYO_TRANSPORT_RTU && request->unit_id == MODBUS_BROADCAST_ADDRESS)
     return fail_invalid (self, request,
                          "unit 0 is the broadcast address, which never answers; "
-                         "expected a unit id from 1 to 247", error);
+                         "expected a unit id from 1 to 247",
+                         error);
 
   if (modbus_set_slave (self->ctx, request->unit_id) == -1)
     return fail_invalid (self, request,
                          "the unit id is out of range (expected 1 to 247, "
-                         "or 0 or 255 on TCP)", error);
+                         "or 0 or 255 on TCP)",
+                         error);
 
   if (!self->connected)
     {
@@ -424,15 +409,15 @@ prepare_request (KankyoModbusConnection *self,
  * there was no reply, a wrong one or an exception. */
 static const guint8 *
 exchange (KankyoModbusConnection *self,
-          const Request          *request,
-          guint8                 *adu,
-          gsize                   pdu_length,
-          guint8                 *rsp,
-          gsize                  *rsp_pdu_length,
-          GError                **error)
+          const Request *request,
+          guint8 *adu,
+          gsize pdu_length,
+          guint8 *rsp,
+          gsize *rsp_pdu_length,
+          GError **error)
 {
   gboolean is_tcp = self->transport == KANKYO_TRANSPORT_TCP;
-  gsize header_length = is_tcp ? MBAP_LENGTH : 1;   /* ends with the unit id */
+  gsize header_length = is_tcp ? MBAP_LENGTH : 1; /* ends with the unit id */
   guint8 function = adu[MBAP_LENGTH];
   g_autofree char *reason = NULL;
   const guint8 *pdu;
@@ -490,8 +475,8 @@ exchange (KankyoModbusConnection *self,
 
       if (transaction != self->transaction_id)
         {
-          fail_reply (self, request, error, "the reply has transaction id %u, expected %u",
-                      transaction, self->transaction_id);
+          fail_reply (self, request, error, "the reply has transaction id %u, expected %u", transaction,
+                      self->transaction_id);
           return NULL;
         }
       if (protocol != 0)
@@ -505,8 +490,7 @@ exchange (KankyoModbusConnection *self,
   unit = rsp[header_length - 1];
   if (unit != request->unit_id)
     {
-      fail_reply (self, request, error, "the reply has unit id %u, expected %u",
-                  unit, request->unit_id);
+      fail_reply (self, request, error, "the reply has unit id %u, expected %u", unit, request->unit_id);
       return NULL;
     }
 
@@ -514,8 +498,7 @@ exchange (KankyoModbusConnection *self,
   length = (gsize) rc - header_length - (is_tcp ? 0 : RTU_CRC_LENGTH);
   if (pdu[0] != function && pdu[0] != (function | 0x80))
     {
-      fail_reply (self, request, error, "the reply has function code %u, expected %u",
-                  pdu[0], function);
+      fail_reply (self, request, error, "the reply has function code %u, expected %u", pdu[0], function);
       return NULL;
     }
 
@@ -523,8 +506,7 @@ exchange (KankyoModbusConnection *self,
    * would be taken for the next reply. */
   if (is_tcp && announced != length + 1)
     {
-      fail_reply (self, request, error, "the reply has MBAP length %u, expected %zu",
-                  announced, length + 1);
+      fail_reply (self, request, error, "the reply has MBAP length %u, expected %zu", announced, length + 1);
       return NULL;
     }
 
@@ -537,21 +519,22 @@ exchange (KankyoModbusConnection *self,
   exception = pdu[1];
   if (exception < MODBUS_EXCEPTION_ILLEGAL_FUNCTION || exception > MODBUS_EXCEPTION_GATEWAY_TARGET)
     {
-      fail_reply (self, request, error, "the reply carried an invalid exception code %u "
-                  "(expected 1 to 11)", exception);
+      fail_reply (self, request, error,
+                  "the reply carried an invalid exception code %u "
+                  "(expected 1 to 11)",
+                  exception);
       return NULL;
     }
 
   /* A well-framed answer: the link stays as it is. */
-  reason = g_strdup_printf ("the device answered with exception %u (%s)",
-                            exception, exception_meaning ((int) exception));
+  reason = g_strdup_printf ("the device answered with exception %u (%s)", exception,
+                            exception_meaning ((int) exception));
   set_request_error (self, request, KANKYO_DRIVER_ERROR_EXCEPTION, reason, error);
   return NULL;
 }
 
 static gboolean
-kankyo_modbus_connection_connect (KankyoConnection *connection,
-                                  GError          **error)
+kankyo_modbus_connection_connect (KankyoConnection *connection, GError **error)
 {
   KankyoModbusConnection *self = KANKYO_MODBUS_CONNECTION (connection);
 
@@ -562,11 +545,8 @@ kankyo_modbus_connection_connect (KankyoConnection *connection,
     {
       int saved_errno = errno;
 
-      g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_CONNECT,
-                   "%s: could not %s: %s", self->name,
-                   self->transport == KANKYO_TRANSPORT_TCP
-                     ? "connect"
-                     : "open the serial port",
+      g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_CONNECT, "%s: could not %s: %s",
+                   self->name, self->transport == KANKYO_TRANSPORT_TCP ? "connect" : "open the serial port",
                    g_strerror (saved_errno));
       modbus_close (self->ctx);
       return FALSE;
@@ -597,12 +577,12 @@ kankyo_modbus_connection_is_connected (KankyoConnection *connection)
 
 static gboolean
 kankyo_modbus_connection_read (KankyoConnection *connection,
-                               guint8            unit_id,
-                               KankyoArea        area,
-                               guint16           address,
-                               guint16           count,
-                               guint16          *dest,
-                               GError          **error)
+                               guint8 unit_id,
+                               KankyoArea area,
+                               guint16 address,
+                               guint16 count,
+                               guint16 *dest,
+                               GError **error)
 {
   KankyoModbusConnection *self = KANKYO_MODBUS_CONNECTION (connection);
   Request request = { unit_id, FALSE, (int) area, area, address, count };
@@ -615,26 +595,25 @@ kankyo_modbus_connection_read (KankyoConnection *connection,
 
   switch (area)
     {
-    case KANKYO_AREA_COIL:
-    case KANKYO_AREA_DISCRETE_INPUT:
-      is_bits = TRUE;
-      max_count = MODBUS_MAX_READ_BITS;
-      break;
-    case KANKYO_AREA_HOLDING_REGISTER:
-    case KANKYO_AREA_INPUT_REGISTER:
-      is_bits = FALSE;
-      max_count = MODBUS_MAX_READ_REGISTERS;
-      break;
-    default:
-      return fail_invalid (self, &request,
-                           "expected coils, discrete inputs, holding or input registers",
-                           error);
+      case KANKYO_AREA_COIL:
+      case KANKYO_AREA_DISCRETE_INPUT:
+        is_bits = TRUE;
+        max_count = MODBUS_MAX_READ_BITS;
+        break;
+      case KANKYO_AREA_HOLDING_REGISTER:
+      case KANKYO_AREA_INPUT_REGISTER:
+        is_bits = FALSE;
+        max_count = MODBUS_MAX_READ_REGISTERS;
+        break;
+      default:
+        return fail_invalid (self, &request, "expected coils, discrete inputs, holding or input registers",
+                             error);
     }
 
   if (count < 1 || count > max_count)
     {
-      g_autofree char *reason = g_strdup_printf ("one read carries 1 to %u %s",
-                                                 max_count, area_noun (area, max_count));
+      g_autofree char *reason
+          = g_strdup_printf ("one read carries 1 to %u %s", max_count, area_noun (area, max_count));
       return fail_invalid (self, &request, reason, error);
     }
   if ((guint) address + count > 65536)
@@ -657,8 +636,7 @@ kankyo_modbus_connection_read (KankyoConnection *connection,
   /* libmodbus framed the reply by its byte count, so the two agree. */
   byte_count = is_bits ? (count + 7u) / 8 : 2u * count;
   if (pdu[1] != byte_count || pdu_length != 2 + byte_count)
-    return fail_reply (self, &request, error, "the reply has byte count %u, expected %u",
-                       pdu[1], byte_count);
+    return fail_reply (self, &request, error, "the reply has byte count %u, expected %u", pdu[1], byte_count);
 
   if (is_bits)
     {
@@ -675,13 +653,13 @@ kankyo_modbus_connection_read (KankyoConnection *connection,
 }
 
 static gboolean
-kankyo_modbus_connection_write (KankyoConnection   *connection,
-                                guint8              unit_id,
+kankyo_modbus_connection_write (KankyoConnection *connection,
+                                guint8 unit_id,
                                 KankyoWriteFunction function,
-                                guint16             address,
-                                guint16             count,
-                                const guint16      *values,
-                                GError            **error)
+                                guint16 address,
+                                guint16 count,
+                                const guint16 *values,
+                                GError **error)
 {
   KankyoModbusConnection *self = KANKYO_MODBUS_CONNECTION (connection);
   Request request = { unit_id, TRUE, (int) function, 0, address, count };
@@ -694,24 +672,24 @@ kankyo_modbus_connection_write (KankyoConnection   *connection,
 
   switch (function)
     {
-    case KANKYO_WRITE_SINGLE_COIL:
-      request.area = KANKYO_AREA_COIL;
-      max_count = 1;
-      break;
-    case KANKYO_WRITE_SINGLE_REGISTER:
-      request.area = KANKYO_AREA_HOLDING_REGISTER;
-      max_count = 1;
-      break;
-    case KANKYO_WRITE_MULTIPLE_COILS:
-      request.area = KANKYO_AREA_COIL;
-      max_count = MODBUS_MAX_WRITE_BITS;
-      break;
-    case KANKYO_WRITE_MULTIPLE_REGISTERS:
-      request.area = KANKYO_AREA_HOLDING_REGISTER;
-      max_count = MODBUS_MAX_WRITE_REGISTERS;
-      break;
-    default:
-      return fail_invalid (self, &request, "expected write function 5, 6, 15 or 16", error);
+      case KANKYO_WRITE_SINGLE_COIL:
+        request.area = KANKYO_AREA_COIL;
+        max_count = 1;
+        break;
+      case KANKYO_WRITE_SINGLE_REGISTER:
+        request.area = KANKYO_AREA_HOLDING_REGISTER;
+        max_count = 1;
+        break;
+      case KANKYO_WRITE_MULTIPLE_COILS:
+        request.area = KANKYO_AREA_COIL;
+        max_count = MODBUS_MAX_WRITE_BITS;
+        break;
+      case KANKYO_WRITE_MULTIPLE_REGISTERS:
+        request.area = KANKYO_AREA_HOLDING_REGISTER;
+        max_count = MODBUS_MAX_WRITE_REGISTERS;
+        break;
+      default:
+        return fail_invalid (self, &request, "expected write function 5, 6, 15 or 16", error);
     }
 
   if (count < 1 || count > max_count)
@@ -719,11 +697,11 @@ kankyo_modbus_connection_write (KankyoConnection   *connection,
       g_autofree char *reason = NULL;
 
       if (max_count == 1)
-        reason = g_strdup_printf ("function %d writes exactly one %s",
-                                  (int) function, area_noun (request.area, 1));
+        reason = g_strdup_printf ("function %d writes exactly one %s", (int) function,
+                                  area_noun (request.area, 1));
       else
-        reason = g_strdup_printf ("function %d writes 1 to %u %s",
-                                  (int) function, max_count, area_noun (request.area, max_count));
+        reason = g_strdup_printf ("function %d writes 1 to %u %s", (int) function, max_count,
+                                  area_noun (request.area, max_count));
       return fail_invalid (self, &request, reason, error);
     }
   if ((guint) address + count > 65536)
@@ -737,38 +715,38 @@ kankyo_modbus_connection_write (KankyoConnection   *connection,
   req_pdu[2] = address & 0xFF;
   switch (function)
     {
-    case KANKYO_WRITE_SINGLE_COIL:
-      req_pdu[3] = values[0] ? 0xFF : 0x00;
-      req_pdu[4] = 0x00;
-      req_pdu_length = 5;
-      break;
-    case KANKYO_WRITE_SINGLE_REGISTER:
-      req_pdu[3] = values[0] >> 8;
-      req_pdu[4] = values[0] & 0xFF;
-      req_pdu_length = 5;
-      break;
-    case KANKYO_WRITE_MULTIPLE_COILS:
-      req_pdu[3] = count >> 8;
-      req_pdu[4] = count & 0xFF;
-      req_pdu[5] = (guint8) ((count + 7) / 8);
-      memset (req_pdu + 6, 0, req_pdu[5]);
-      for (guint i = 0; i < count; i++)
-        if (values[i])
-          req_pdu[6 + i / 8] |= 1 << (i % 8);
-      req_pdu_length = 6 + req_pdu[5];
-      break;
-    case KANKYO_WRITE_MULTIPLE_REGISTERS:
-    default:
-      req_pdu[3] = count >> 8;
-      req_pdu[4] = count & 0xFF;
-      req_pdu[5] = (guint8) (2 * count);
-      for (guint i = 0; i < count; i++)
-        {
-          req_pdu[6 + 2 * i] = values[i] >> 8;
-          req_pdu[7 + 2 * i] = values[i] & 0xFF;
-        }
-      req_pdu_length = 6 + req_pdu[5];
-      break;
+      case KANKYO_WRITE_SINGLE_COIL:
+        req_pdu[3] = values[0] ? 0xFF : 0x00;
+        req_pdu[4] = 0x00;
+        req_pdu_length = 5;
+        break;
+      case KANKYO_WRITE_SINGLE_REGISTER:
+        req_pdu[3] = values[0] >> 8;
+        req_pdu[4] = values[0] & 0xFF;
+        req_pdu_length = 5;
+        break;
+      case KANKYO_WRITE_MULTIPLE_COILS:
+        req_pdu[3] = count >> 8;
+        req_pdu[4] = count & 0xFF;
+        req_pdu[5] = (guint8) ((count + 7) / 8);
+        memset (req_pdu + 6, 0, req_pdu[5]);
+        for (guint i = 0; i < count; i++)
+          if (values[i])
+            req_pdu[6 + i / 8] |= 1 << (i % 8);
+        req_pdu_length = 6 + req_pdu[5];
+        break;
+      case KANKYO_WRITE_MULTIPLE_REGISTERS:
+      default:
+        req_pdu[3] = count >> 8;
+        req_pdu[4] = count & 0xFF;
+        req_pdu[5] = (guint8) (2 * count);
+        for (guint i = 0; i < count; i++)
+          {
+            req_pdu[6 + 2 * i] = values[i] >> 8;
+            req_pdu[7 + 2 * i] = values[i] & 0xFF;
+          }
+        req_pdu_length = 6 + req_pdu[5];
+        break;
     }
 
   pdu = exchange (self, &request, adu, req_pdu_length, rsp, &pdu_length, error);
@@ -782,10 +760,9 @@ kankyo_modbus_connection_write (KankyoConnection   *connection,
     {
       const char *field = req_pdu_length == 5 ? "value" : "quantity";
 
-      return fail_reply (self, &request, error,
-                         "the reply echoes address %u and %s %u, expected %u and %u",
-                         (guint) pdu[1] << 8 | pdu[2], field, (guint) pdu[3] << 8 | pdu[4],
-                         (guint) address, (guint) req_pdu[3] << 8 | req_pdu[4]);
+      return fail_reply (self, &request, error, "the reply echoes address %u and %s %u, expected %u and %u",
+                         (guint) pdu[1] << 8 | pdu[2], field, (guint) pdu[3] << 8 | pdu[4], (guint) address,
+                         (guint) req_pdu[3] << 8 | req_pdu[4]);
     }
 
   return TRUE;
@@ -826,17 +803,14 @@ kankyo_modbus_connection_iface_init (KankyoConnectionInterface *iface)
 }
 
 static void
-set_timeout (modbus_t *ctx,
-             int     (*setter) (modbus_t *, uint32_t, uint32_t),
-             guint     ms)
+set_timeout (modbus_t *ctx, int (*setter) (modbus_t *, uint32_t, uint32_t), guint ms)
 {
   if (ms > 0)
     setter (ctx, ms / 1000, (ms % 1000) * 1000);
 }
 
 static KankyoConnection *
-kankyo_modbus_connection_new (const KankyoEndpoint *endpoint,
-                              GError              **error)
+kankyo_modbus_connection_new (const KankyoEndpoint *endpoint, GError **error)
 {
   g_autoptr (KankyoModbusConnection) self = NULL;
 
@@ -852,9 +826,8 @@ kankyo_modbus_connection_new (const KankyoEndpoint *endpoint,
 
   set_timeout (self->ctx, modbus_set_response_timeout, endpoint->response_timeout_ms);
   set_timeout (self->ctx, modbus_set_byte_timeout, endpoint->byte_timeout_ms);
-  self->response_timeout_ms = endpoint->response_timeout_ms > 0
-                                ? endpoint->response_timeout_ms
-                                : DEFAULT_TIMEOUT_MS;
+  self->response_timeout_ms
+      = endpoint->response_timeout_ms > 0 ? endpoint->response_timeout_ms : DEFAULT_TIMEOUT_MS;
 
   return KANKYO_CONNECTION (g_steal_pointer (&self));
 }
@@ -862,8 +835,7 @@ kankyo_modbus_connection_new (const KankyoEndpoint *endpoint,
 /* ---- KankyoModbusServer ---- */
 
 #define KANKYO_TYPE_MODBUS_SERVER (kankyo_modbus_server_get_type ())
-G_DECLARE_FINAL_TYPE (KankyoModbusServer, kankyo_modbus_server,
-                      KANKYO, MODBUS_SERVER, GObject)
+G_DECLARE_FINAL_TYPE (KankyoModbusServer, kankyo_modbus_server, KANKYO, MODBUS_SERVER, GObject)
 
 struct _KankyoModbusServer
 {
@@ -873,28 +845,28 @@ struct _KankyoModbusServer
   char *name;
   guint8 unit_id;
   KankyoRegisterBank *bank;
-  guint16 port;                 /* TCP: the bound port once started */
+  guint16 port; /* TCP: the bound port once started */
 
   /* Set up by start, then used only by the serving thread until stop. */
   modbus_t *ctx;
   int listen_fd;
-  GArray *clients;              /* int: accepted sockets */
-  int wake_fds[2];              /* written by stop to interrupt poll() */
+  GArray *clients; /* int: accepted sockets */
+  int wake_fds[2]; /* written by stop to interrupt poll() */
 
   GThread *thread;
-  gint stopping;                /* atomic */
+  gint stopping; /* atomic */
 };
 
 static void kankyo_modbus_server_iface_init (KankyoServerInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (KankyoModbusServer, kankyo_modbus_server, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (KANKYO_TYPE_SERVER,
-                                                      kankyo_modbus_server_iface_init))
+G_DEFINE_FINAL_TYPE_WITH_CODE (KankyoModbusServer,
+                               kankyo_modbus_server,
+                               G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (KANKYO_TYPE_SERVER, kankyo_modbus_server_iface_init))
 
 /* Sleeps up to @ms, waking early for stop; FALSE when stopping. */
 static gboolean
-server_wait (KankyoModbusServer *self,
-             guint               ms)
+server_wait (KankyoModbusServer *self, guint ms)
 {
   struct pollfd pfd = { self->wake_fds[0], POLLIN, 0 };
 
@@ -914,8 +886,7 @@ close_fd (int *fd)
 }
 
 static void
-close_client (KankyoModbusServer *self,
-              int                 fd)
+close_client (KankyoModbusServer *self, int fd)
 {
   for (guint i = 0; i < self->clients->len; i++)
     {
@@ -929,8 +900,7 @@ close_client (KankyoModbusServer *self,
 }
 
 static gboolean
-has_client (KankyoModbusServer *self,
-            int                 fd)
+has_client (KankyoModbusServer *self, int fd)
 {
   for (guint i = 0; i < self->clients->len; i++)
     if (g_array_index (self->clients, int, i) == fd)
@@ -969,9 +939,7 @@ socket_port (int fd)
 
 /* Binds @port; 0 takes any free one. */
 static gboolean
-tcp_listen (KankyoModbusServer *self,
-            guint16             port,
-            GError            **error)
+tcp_listen (KankyoModbusServer *self, guint16 port, GError **error)
 {
   g_autoptr (modbus_t) ctx = NULL;
   struct in_addr addr;
@@ -983,8 +951,7 @@ tcp_listen (KankyoModbusServer *self,
       int saved_errno = errno;
 
       g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                   "%s: libmodbus refused the endpoint: %s",
-                   self->name, modbus_strerror (saved_errno));
+                   "%s: libmodbus refused the endpoint: %s", self->name, modbus_strerror (saved_errno));
       return FALSE;
     }
 
@@ -996,8 +963,8 @@ tcp_listen (KankyoModbusServer *self,
     {
       int saved_errno = errno;
 
-      g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_CONNECT,
-                   "%s: could not listen: %s", self->name, g_strerror (saved_errno));
+      g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_CONNECT, "%s: could not listen: %s",
+                   self->name, g_strerror (saved_errno));
       return FALSE;
     }
 
@@ -1015,9 +982,7 @@ tcp_listen (KankyoModbusServer *self,
 static void
 accept_client (KankyoModbusServer *self)
 {
-  struct timeval send_timeout = {
-    SERVER_SEND_TIMEOUT_MS / 1000, (SERVER_SEND_TIMEOUT_MS % 1000) * 1000
-  };
+  struct timeval send_timeout = { SERVER_SEND_TIMEOUT_MS / 1000, (SERVER_SEND_TIMEOUT_MS % 1000) * 1000 };
   int fd;
 
   fd = accept4 (self->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -1042,11 +1007,7 @@ accept_client (KankyoModbusServer *self)
 }
 
 static guint8
-check_range (gboolean well_formed,
-             guint    quantity,
-             guint    max_quantity,
-             guint    address,
-             int      table_size)
+check_range (gboolean well_formed, guint quantity, guint max_quantity, guint address, int table_size)
 {
   if (!well_formed || quantity < 1 || quantity > max_quantity)
     return MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
@@ -1060,26 +1021,23 @@ check_range (gboolean well_formed,
  * answer, or 0 when modbus_reply() may serve it. @pdu holds @pdu_length
  * bytes; @announced_length is the length its framing claimed. */
 static guint8
-check_request (const guint8           *pdu,
-               gsize                   pdu_length,
-               gsize                   announced_length,
-               const modbus_mapping_t *map)
+check_request (const guint8 *pdu, gsize pdu_length, gsize announced_length, const modbus_mapping_t *map)
 {
   guint address, quantity, byte_count;
 
   switch (pdu[0])
     {
-    case MODBUS_FC_READ_COILS:
-    case MODBUS_FC_READ_DISCRETE_INPUTS:
-    case MODBUS_FC_READ_HOLDING_REGISTERS:
-    case MODBUS_FC_READ_INPUT_REGISTERS:
-    case MODBUS_FC_WRITE_SINGLE_COIL:
-    case MODBUS_FC_WRITE_SINGLE_REGISTER:
-    case MODBUS_FC_WRITE_MULTIPLE_COILS:
-    case MODBUS_FC_WRITE_MULTIPLE_REGISTERS:
-      break;
-    default:
-      return MODBUS_EXCEPTION_ILLEGAL_FUNCTION;
+      case MODBUS_FC_READ_COILS:
+      case MODBUS_FC_READ_DISCRETE_INPUTS:
+      case MODBUS_FC_READ_HOLDING_REGISTERS:
+      case MODBUS_FC_READ_INPUT_REGISTERS:
+      case MODBUS_FC_WRITE_SINGLE_COIL:
+      case MODBUS_FC_WRITE_SINGLE_REGISTER:
+      case MODBUS_FC_WRITE_MULTIPLE_COILS:
+      case MODBUS_FC_WRITE_MULTIPLE_REGISTERS:
+        break;
+      default:
+        return MODBUS_EXCEPTION_ILLEGAL_FUNCTION;
     }
 
   if (pdu_length != announced_length || pdu_length < 5)
@@ -1090,33 +1048,30 @@ check_request (const guint8           *pdu,
 
   switch (pdu[0])
     {
-    case MODBUS_FC_READ_COILS:
-      return check_range (pdu_length == 5, quantity, MODBUS_MAX_READ_BITS,
-                          address, map->nb_bits);
-    case MODBUS_FC_READ_DISCRETE_INPUTS:
-      return check_range (pdu_length == 5, quantity, MODBUS_MAX_READ_BITS,
-                          address, map->nb_input_bits);
-    case MODBUS_FC_READ_HOLDING_REGISTERS:
-      return check_range (pdu_length == 5, quantity, MODBUS_MAX_READ_REGISTERS,
-                          address, map->nb_registers);
-    case MODBUS_FC_READ_INPUT_REGISTERS:
-      return check_range (pdu_length == 5, quantity, MODBUS_MAX_READ_REGISTERS,
-                          address, map->nb_input_registers);
-    case MODBUS_FC_WRITE_SINGLE_COIL:
-      /* quantity holds the value here: ON is 0xFF00, OFF 0x0000 */
-      return check_range (pdu_length == 5 && (quantity == 0xFF00 || quantity == 0),
-                          1, 1, address, map->nb_bits);
-    case MODBUS_FC_WRITE_SINGLE_REGISTER:
-      return check_range (pdu_length == 5, 1, 1, address, map->nb_registers);
-    case MODBUS_FC_WRITE_MULTIPLE_COILS:
-      byte_count = pdu_length > 5 ? pdu[5] : 0;
-      return check_range (pdu_length == 6 + byte_count && byte_count == (quantity + 7) / 8,
-                          quantity, MODBUS_MAX_WRITE_BITS, address, map->nb_bits);
-    case MODBUS_FC_WRITE_MULTIPLE_REGISTERS:
-    default:
-      byte_count = pdu_length > 5 ? pdu[5] : 0;
-      return check_range (pdu_length == 6 + byte_count && byte_count == quantity * 2,
-                          quantity, MODBUS_MAX_WRITE_REGISTERS, address, map->nb_registers);
+      case MODBUS_FC_READ_COILS:
+        return check_range (pdu_length == 5, quantity, MODBUS_MAX_READ_BITS, address, map->nb_bits);
+      case MODBUS_FC_READ_DISCRETE_INPUTS:
+        return check_range (pdu_length == 5, quantity, MODBUS_MAX_READ_BITS, address, map->nb_input_bits);
+      case MODBUS_FC_READ_HOLDING_REGISTERS:
+        return check_range (pdu_length == 5, quantity, MODBUS_MAX_READ_REGISTERS, address, map->nb_registers);
+      case MODBUS_FC_READ_INPUT_REGISTERS:
+        return check_range (pdu_length == 5, quantity, MODBUS_MAX_READ_REGISTERS, address,
+                            map->nb_input_registers);
+      case MODBUS_FC_WRITE_SINGLE_COIL:
+        /* quantity holds the value here: ON is 0xFF00, OFF 0x0000 */
+        return check_range (pdu_length == 5 && (quantity == 0xFF00 || quantity == 0), 1, 1, address,
+                            map->nb_bits);
+      case MODBUS_FC_WRITE_SINGLE_REGISTER:
+        return check_range (pdu_length == 5, 1, 1, address, map->nb_registers);
+      case MODBUS_FC_WRITE_MULTIPLE_COILS:
+        byte_count = pdu_length > 5 ? pdu[5] : 0;
+        return check_range (pdu_length == 6 + byte_count && byte_count == (quantity + 7) / 8, quantity,
+                            MODBUS_MAX_WRITE_BITS, address, map->nb_bits);
+      case MODBUS_FC_WRITE_MULTIPLE_REGISTERS:
+      default:
+        byte_count = pdu_length > 5 ? pdu[5] : 0;
+        return check_range (pdu_length == 6 + byte_count && byte_count == quantity * 2, quantity,
+                            MODBUS_MAX_WRITE_REGISTERS, address, map->nb_registers);
     }
 }
 
@@ -1129,12 +1084,12 @@ table_size (guint count)
 /* Answers one request framed by libmodbus, applying the delay and
  * exception faults. FALSE when the link it came on is no longer usable. */
 static gboolean
-serve_request (KankyoModbusServer       *self,
+serve_request (KankyoModbusServer *self,
                const KankyoServerFaults *faults,
-               const guint8             *req,
-               int                       req_length,
-               gsize                     pdu_length,
-               gsize                     announced_length)
+               const guint8 *req,
+               int req_length,
+               gsize pdu_length,
+               gsize announced_length)
 {
   int header_length = modbus_get_header_length (self->ctx);
   const guint8 *pdu = req + header_length;
@@ -1142,8 +1097,7 @@ serve_request (KankyoModbusServer       *self,
   guint8 exception;
   int rc;
 
-  broadcast = self->endpoint->transport == KANKYO_TRANSPORT_RTU
-              && req[0] == MODBUS_BROADCAST_ADDRESS;
+  broadcast = self->endpoint->transport == KANKYO_TRANSPORT_RTU && req[0] == MODBUS_BROADCAST_ADDRESS;
 
   if (faults->delay_ms > 0 && !server_wait (self, faults->delay_ms))
     return FALSE;
@@ -1153,8 +1107,8 @@ serve_request (KankyoModbusServer       *self,
       exception = faults->exception_code;
       if (exception >= MODBUS_EXCEPTION_MAX)
         {
-          g_debug ("%s: libmodbus cannot send exception %u; sending %d instead",
-                   self->name, exception, MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE);
+          g_debug ("%s: libmodbus cannot send exception %u; sending %d instead", self->name, exception,
+                   MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE);
           exception = MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE;
         }
       rc = broadcast ? 0 : modbus_reply_exception (self->ctx, req, exception);
@@ -1170,26 +1124,23 @@ serve_request (KankyoModbusServer       *self,
       map.nb_bits = table_size (n);
       map.tab_input_bits = kankyo_register_bank_bits (self->bank, KANKYO_AREA_DISCRETE_INPUT, &n);
       map.nb_input_bits = table_size (n);
-      map.tab_registers = kankyo_register_bank_registers (self->bank,
-                                                          KANKYO_AREA_HOLDING_REGISTER, &n);
+      map.tab_registers = kankyo_register_bank_registers (self->bank, KANKYO_AREA_HOLDING_REGISTER, &n);
       map.nb_registers = table_size (n);
-      map.tab_input_registers = kankyo_register_bank_registers (self->bank,
-                                                                KANKYO_AREA_INPUT_REGISTER, &n);
+      map.tab_input_registers = kankyo_register_bank_registers (self->bank, KANKYO_AREA_INPUT_REGISTER, &n);
       map.nb_input_registers = table_size (n);
 
       exception = check_request (pdu, pdu_length, announced_length, &map);
       if (exception != 0)
         {
-          g_debug ("%s: refusing function %u with exception %u (%s)", self->name,
-                   pdu[0], exception, exception_meaning (exception));
+          g_debug ("%s: refusing function %u with exception %u (%s)", self->name, pdu[0], exception,
+                   exception_meaning (exception));
           rc = broadcast ? 0 : modbus_reply_exception (self->ctx, req, exception);
         }
       else
         {
           rc = modbus_reply (self->ctx, req, req_length, &map);
           if (rc != -1
-              && (pdu[0] == MODBUS_FC_WRITE_SINGLE_COIL
-                  || pdu[0] == MODBUS_FC_WRITE_SINGLE_REGISTER
+              && (pdu[0] == MODBUS_FC_WRITE_SINGLE_COIL || pdu[0] == MODBUS_FC_WRITE_SINGLE_REGISTER
                   || pdu[0] == MODBUS_FC_WRITE_MULTIPLE_COILS
                   || pdu[0] == MODBUS_FC_WRITE_MULTIPLE_REGISTERS))
             kankyo_register_bank_note_client_write (self->bank);
@@ -1209,8 +1160,7 @@ serve_request (KankyoModbusServer       *self,
 /* Reads and drops @n bytes a client sent after what libmodbus framed, so
  * the stream stays aligned on the MBAP header. */
 static gboolean
-discard_bytes (int   fd,
-               gsize n)
+discard_bytes (int fd, gsize n)
 {
   guint8 sink[MODBUS_MAX_PDU_LENGTH];
   gint64 deadline = g_get_monotonic_time () + SERVER_TICK_MS * G_TIME_SPAN_MILLISECOND;
@@ -1234,8 +1184,7 @@ discard_bytes (int   fd,
 /* Serves one request from the client on @fd. FALSE when the client should
  * be dropped: it left, or its stream can no longer be framed. */
 static gboolean
-serve_tcp_client (KankyoModbusServer *self,
-                  int                 fd)
+serve_tcp_client (KankyoModbusServer *self, int fd)
 {
   guint8 req[MODBUS_MAX_ADU_LENGTH];
   int header_length = modbus_get_header_length (self->ctx);
@@ -1261,19 +1210,18 @@ serve_tcp_client (KankyoModbusServer *self,
   pdu_length = (gsize) (rc - header_length);
   if (protocol != 0 || announced_length < 2)
     {
-      g_debug ("%s: closing a client that sent protocol id %u, length %zu",
-               self->name, protocol, announced_length);
+      g_debug ("%s: closing a client that sent protocol id %u, length %zu", self->name, protocol,
+               announced_length);
       return FALSE;
     }
-  announced_length -= 1;        /* the unit id */
+  announced_length -= 1; /* the unit id */
   if (announced_length < pdu_length || announced_length > MODBUS_MAX_PDU_LENGTH)
     {
-      g_debug ("%s: closing a client whose MBAP length %zu does not frame its request",
-               self->name, announced_length + 1);
+      g_debug ("%s: closing a client whose MBAP length %zu does not frame its request", self->name,
+               announced_length + 1);
       return FALSE;
     }
-  if (announced_length > pdu_length
-      && !discard_bytes (fd, announced_length - pdu_length))
+  if (announced_length > pdu_length && !discard_bytes (fd, announced_length - pdu_length))
     {
       g_debug ("%s: closing a client that sent less than its MBAP length", self->name);
       return FALSE;
@@ -1316,12 +1264,12 @@ serve_tcp (gpointer data)
             g_debug ("%s: %s", self->name, error->message);
         }
 
-      pfds[n_pfds++] = (struct pollfd) { self->wake_fds[0], POLLIN, 0 };
+      pfds[n_pfds++] = (struct pollfd){ self->wake_fds[0], POLLIN, 0 };
       if (self->listen_fd >= 0)
-        pfds[n_pfds++] = (struct pollfd) { self->listen_fd, POLLIN, 0 };
+        pfds[n_pfds++] = (struct pollfd){ self->listen_fd, POLLIN, 0 };
       first_client = n_pfds;
       for (guint i = 0; i < self->clients->len; i++)
-        pfds[n_pfds++] = (struct pollfd) { g_array_index (self->clients, int, i), POLLIN, 0 };
+        pfds[n_pfds++] = (struct pollfd){ g_array_index (self->clients, int, i), POLLIN, 0 };
 
       n = poll (pfds, n_pfds, SERVER_TICK_MS);
       if (n == -1)
@@ -1431,8 +1379,7 @@ serve_rtu (gpointer data)
 }
 
 static gboolean
-rtu_open (KankyoModbusServer *self,
-          GError            **error)
+rtu_open (KankyoModbusServer *self, GError **error)
 {
   g_autoptr (modbus_t) ctx = NULL;
 
@@ -1443,8 +1390,7 @@ rtu_open (KankyoModbusServer *self,
   if (modbus_set_slave (ctx, self->unit_id) == -1)
     {
       g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                   "%s: a server answers as unit 1 to 247, not %u",
-                   self->name, self->unit_id);
+                   "%s: a server answers as unit 1 to 247, not %u", self->name, self->unit_id);
       return FALSE;
     }
   set_timeout (ctx, modbus_set_byte_timeout, self->endpoint->byte_timeout_ms);
@@ -1455,8 +1401,7 @@ rtu_open (KankyoModbusServer *self,
       int saved_errno = errno;
 
       g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_CONNECT,
-                   "%s: could not open the serial port: %s",
-                   self->name, g_strerror (saved_errno));
+                   "%s: could not open the serial port: %s", self->name, g_strerror (saved_errno));
       return FALSE;
     }
 
@@ -1490,8 +1435,7 @@ kankyo_modbus_server_stop (KankyoServer *server)
 }
 
 static gboolean
-kankyo_modbus_server_start (KankyoServer *server,
-                            GError      **error)
+kankyo_modbus_server_start (KankyoServer *server, GError **error)
 {
   KankyoModbusServer *self = KANKYO_MODBUS_SERVER (server);
   gboolean is_tcp = self->endpoint->transport == KANKYO_TRANSPORT_TCP;
@@ -1573,9 +1517,9 @@ kankyo_modbus_server_iface_init (KankyoServerInterface *iface)
 
 static KankyoServer *
 kankyo_modbus_server_new (const KankyoEndpoint *endpoint,
-                          guint8                unit_id,
-                          KankyoRegisterBank   *bank,
-                          GError              **error)
+                          guint8 unit_id,
+                          KankyoRegisterBank *bank,
+                          GError **error)
 {
   KankyoModbusServer *self;
 
@@ -1593,8 +1537,7 @@ kankyo_modbus_server_new (const KankyoEndpoint *endpoint,
 /* ---- KankyoModbusDriver ---- */
 
 #define KANKYO_TYPE_MODBUS_DRIVER (kankyo_modbus_driver_get_type ())
-G_DECLARE_FINAL_TYPE (KankyoModbusDriver, kankyo_modbus_driver,
-                      KANKYO, MODBUS_DRIVER, GObject)
+G_DECLARE_FINAL_TYPE (KankyoModbusDriver, kankyo_modbus_driver, KANKYO, MODBUS_DRIVER, GObject)
 
 struct _KankyoModbusDriver
 {
@@ -1603,24 +1546,23 @@ struct _KankyoModbusDriver
 
 static void kankyo_modbus_driver_iface_init (KankyoDriverInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (KankyoModbusDriver, kankyo_modbus_driver, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (KANKYO_TYPE_DRIVER,
-                                                      kankyo_modbus_driver_iface_init))
+G_DEFINE_FINAL_TYPE_WITH_CODE (KankyoModbusDriver,
+                               kankyo_modbus_driver,
+                               G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (KANKYO_TYPE_DRIVER, kankyo_modbus_driver_iface_init))
 
 static KankyoConnection *
-kankyo_modbus_driver_create_connection (KankyoDriver         *driver,
-                                        const KankyoEndpoint *endpoint,
-                                        GError              **error)
+kankyo_modbus_driver_create_connection (KankyoDriver *driver, const KankyoEndpoint *endpoint, GError **error)
 {
   return kankyo_modbus_connection_new (endpoint, error);
 }
 
 static KankyoServer *
-kankyo_modbus_driver_create_server (KankyoDriver         *driver,
+kankyo_modbus_driver_create_server (KankyoDriver *driver,
                                     const KankyoEndpoint *endpoint,
-                                    guint8                unit_id,
-                                    KankyoRegisterBank   *bank,
-                                    GError              **error)
+                                    guint8 unit_id,
+                                    KankyoRegisterBank *bank,
+                                    GError **error)
 {
   return kankyo_modbus_server_new (endpoint, unit_id, bank, error);
 }
@@ -1653,10 +1595,7 @@ g_io_module_load (GIOModule *module)
   g_type_module_use (G_TYPE_MODULE (module));
 
   kankyo_plugin_register_extension_points ();
-  g_io_extension_point_implement (KANKYO_DRIVER_EXTENSION_POINT,
-                                  KANKYO_TYPE_MODBUS_DRIVER,
-                                  "modbus",
-                                  0);
+  g_io_extension_point_implement (KANKYO_DRIVER_EXTENSION_POINT, KANKYO_TYPE_MODBUS_DRIVER, "modbus", 0);
 }
 
 /* GIO requires the symbol; the use taken in g_io_module_load() means it is

@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK (kankyo-codec-error-quark, kankyo_codec_error)
+G_DEFINE_QUARK (kankyo - codec - error - quark, kankyo_codec_error)
 
 void
 kankyo_register_spec_init (KankyoRegisterSpec *spec)
@@ -30,19 +30,19 @@ kankyo_data_type_width (KankyoDataType type)
 {
   switch (type)
     {
-    case KANKYO_DATA_INT32:
-    case KANKYO_DATA_UINT32:
-    case KANKYO_DATA_FLOAT32:
-      return 2;
-    case KANKYO_DATA_FLOAT64:
-      return 4;
-    case KANKYO_DATA_BOOL:
-    case KANKYO_DATA_BIT:
-    case KANKYO_DATA_BITFIELD:
-    case KANKYO_DATA_INT16:
-    case KANKYO_DATA_UINT16:
-    default:
-      return 1;
+      case KANKYO_DATA_INT32:
+      case KANKYO_DATA_UINT32:
+      case KANKYO_DATA_FLOAT32:
+        return 2;
+      case KANKYO_DATA_FLOAT64:
+        return 4;
+      case KANKYO_DATA_BOOL:
+      case KANKYO_DATA_BIT:
+      case KANKYO_DATA_BITFIELD:
+      case KANKYO_DATA_INT16:
+      case KANKYO_DATA_UINT16:
+      default:
+        return 1;
     }
 }
 
@@ -86,20 +86,20 @@ kankyo_register_spec_value_type (const KankyoRegisterSpec *spec)
 {
   switch (spec->data_type)
     {
-    case KANKYO_DATA_BOOL:
-    case KANKYO_DATA_BIT:
-      return KANKYO_VALUE_BOOL;
-    case KANKYO_DATA_FLOAT32:
-    case KANKYO_DATA_FLOAT64:
-      return KANKYO_VALUE_DOUBLE;
-    case KANKYO_DATA_INT16:
-    case KANKYO_DATA_INT32:
-      return is_scaled (spec) ? KANKYO_VALUE_DOUBLE : KANKYO_VALUE_INT;
-    case KANKYO_DATA_BITFIELD:
-    case KANKYO_DATA_UINT16:
-    case KANKYO_DATA_UINT32:
-    default:
-      return is_scaled (spec) ? KANKYO_VALUE_DOUBLE : KANKYO_VALUE_UINT;
+      case KANKYO_DATA_BOOL:
+      case KANKYO_DATA_BIT:
+        return KANKYO_VALUE_BOOL;
+      case KANKYO_DATA_FLOAT32:
+      case KANKYO_DATA_FLOAT64:
+        return KANKYO_VALUE_DOUBLE;
+      case KANKYO_DATA_INT16:
+      case KANKYO_DATA_INT32:
+        return is_scaled (spec) ? KANKYO_VALUE_DOUBLE : KANKYO_VALUE_INT;
+      case KANKYO_DATA_BITFIELD:
+      case KANKYO_DATA_UINT16:
+      case KANKYO_DATA_UINT32:
+      default:
+        return is_scaled (spec) ? KANKYO_VALUE_DOUBLE : KANKYO_VALUE_UINT;
     }
 }
 
@@ -110,20 +110,20 @@ kankyo_register_spec_validate (const KankyoRegisterSpec *spec, GError **error)
 
   if (spec->area < KANKYO_AREA_COIL || spec->area > KANKYO_AREA_INPUT_REGISTER)
     {
-      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "unknown register table %d", (int) spec->area);
+      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, "unknown register table %d",
+                   (int) spec->area);
       return FALSE;
     }
   if (spec->data_type > KANKYO_DATA_FLOAT64)
     {
-      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "unknown data type %d", (int) spec->data_type);
+      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, "unknown data type %d",
+                   (int) spec->data_type);
       return FALSE;
     }
   if (spec->word_order > KANKYO_WORD_ORDER_DCBA)
     {
-      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "unknown word order %d", (int) spec->word_order);
+      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, "unknown word order %d",
+                   (int) spec->word_order);
       return FALSE;
     }
   if (kankyo_area_is_bits (spec->area) != (spec->data_type == KANKYO_DATA_BOOL))
@@ -146,8 +146,8 @@ kankyo_register_spec_validate (const KankyoRegisterSpec *spec, GError **error)
       && (spec->bit_count < 1 || spec->bit_count > 16 || spec->bit + spec->bit_count > 16))
     {
       g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "bits %u to %u do not fit in a 16-bit register",
-                   spec->bit, spec->bit + spec->bit_count - 1);
+                   "bits %u to %u do not fit in a 16-bit register", spec->bit,
+                   spec->bit + spec->bit_count - 1);
       return FALSE;
     }
   if (!isfinite (spec->gain) || spec->gain == 0.0 || !isfinite (spec->offset))
@@ -220,9 +220,9 @@ u64_to_bytes (guint64 u, guint8 *bytes, guint n_bytes)
 
 gboolean
 kankyo_register_decode (const KankyoRegisterSpec *spec,
-                        const guint16            *words,
-                        KankyoValue              *ret_value,
-                        GError                  **error)
+                        const guint16 *words,
+                        KankyoValue *ret_value,
+                        GError **error)
 {
   guint8 bytes[8];
   guint width = kankyo_data_type_width (spec->data_type);
@@ -231,30 +231,31 @@ kankyo_register_decode (const KankyoRegisterSpec *spec,
 
   switch (spec->data_type)
     {
-    case KANKYO_DATA_BOOL:
-      kankyo_value_set_bool (ret_value, words[0] != 0);
-      return TRUE;
-    case KANKYO_DATA_BIT:
-      kankyo_value_set_bool (ret_value, (words[0] >> spec->bit) & 1);
-      return TRUE;
-    case KANKYO_DATA_BITFIELD:
-      {
-        guint mask = spec->bit_count >= 16 ? 0xffff : ((1u << spec->bit_count) - 1);
-
-        raw = (words[0] >> spec->bit) & mask;
-        if (is_scaled (spec))
-          kankyo_value_set_double (ret_value, apply_scale (spec, (double) raw));
-        else
-          kankyo_value_set_uint (ret_value, raw);
+      case KANKYO_DATA_BOOL:
+        kankyo_value_set_bool (ret_value, words[0] != 0);
         return TRUE;
-      }
-    default:
-      break;
+      case KANKYO_DATA_BIT:
+        kankyo_value_set_bool (ret_value, (words[0] >> spec->bit) & 1);
+        return TRUE;
+      case KANKYO_DATA_BITFIELD:
+        {
+          guint mask = spec->bit_count >= 16 ? 0xffff : ((1u << spec->bit_count) - 1);
+
+          raw = (words[0] >> spec->bit) & mask;
+          if (is_scaled (spec))
+            kankyo_value_set_double (ret_value, apply_scale (spec, (double) raw));
+          else
+            kankyo_value_set_uint (ret_value, raw);
+          return TRUE;
+        }
+      default:
+        break;
     }
 
   /* The common layouts skip the byte shuffle: 16-bit big-endian words and
    * 32-bit values with either word first. */
-  if (width == 1 && (spec->word_order == KANKYO_WORD_ORDER_ABCD || spec->word_order == KANKYO_WORD_ORDER_CDAB))
+  if (width == 1
+      && (spec->word_order == KANKYO_WORD_ORDER_ABCD || spec->word_order == KANKYO_WORD_ORDER_CDAB))
     raw = words[0];
   else if (width == 2 && spec->word_order == KANKYO_WORD_ORDER_ABCD)
     raw = ((guint64) words[0] << 16) | words[1];
@@ -268,47 +269,47 @@ kankyo_register_decode (const KankyoRegisterSpec *spec,
 
   switch (spec->data_type)
     {
-    case KANKYO_DATA_INT16:
-      eng = (double) (gint16) (guint16) raw;
-      if (!is_scaled (spec))
-        {
-          kankyo_value_set_int (ret_value, (gint16) (guint16) raw);
-          return TRUE;
-        }
-      break;
-    case KANKYO_DATA_UINT16:
-    case KANKYO_DATA_UINT32:
-      eng = (double) raw;
-      if (!is_scaled (spec))
-        {
-          kankyo_value_set_uint (ret_value, raw);
-          return TRUE;
-        }
-      break;
-    case KANKYO_DATA_INT32:
-      eng = (double) (gint32) (guint32) raw;
-      if (!is_scaled (spec))
-        {
-          kankyo_value_set_int (ret_value, (gint32) (guint32) raw);
-          return TRUE;
-        }
-      break;
-    case KANKYO_DATA_FLOAT32:
-      {
-        guint32 u32 = (guint32) raw;
-        float f;
-
-        memcpy (&f, &u32, sizeof f);
-        eng = f;
+      case KANKYO_DATA_INT16:
+        eng = (double) (gint16) (guint16) raw;
+        if (!is_scaled (spec))
+          {
+            kankyo_value_set_int (ret_value, (gint16) (guint16) raw);
+            return TRUE;
+          }
         break;
-      }
-    case KANKYO_DATA_FLOAT64:
-      memcpy (&eng, &raw, sizeof eng);
-      break;
-    default:
-      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "unknown data type %d", (int) spec->data_type);
-      return FALSE;
+      case KANKYO_DATA_UINT16:
+      case KANKYO_DATA_UINT32:
+        eng = (double) raw;
+        if (!is_scaled (spec))
+          {
+            kankyo_value_set_uint (ret_value, raw);
+            return TRUE;
+          }
+        break;
+      case KANKYO_DATA_INT32:
+        eng = (double) (gint32) (guint32) raw;
+        if (!is_scaled (spec))
+          {
+            kankyo_value_set_int (ret_value, (gint32) (guint32) raw);
+            return TRUE;
+          }
+        break;
+      case KANKYO_DATA_FLOAT32:
+        {
+          guint32 u32 = (guint32) raw;
+          float f;
+
+          memcpy (&f, &u32, sizeof f);
+          eng = f;
+          break;
+        }
+      case KANKYO_DATA_FLOAT64:
+        memcpy (&eng, &raw, sizeof eng);
+        break;
+      default:
+        g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, "unknown data type %d",
+                     (int) spec->data_type);
+        return FALSE;
     }
 
   /* NaN stays NaN through scaling; the caller marks it as a sensor failure. */
@@ -317,12 +318,8 @@ kankyo_register_decode (const KankyoRegisterSpec *spec,
 }
 
 static gboolean
-raw_integer (const KankyoRegisterSpec *spec,
-             double                    eng,
-             double                    lo,
-             double                    hi,
-             gint64                   *ret_raw,
-             GError                  **error)
+raw_integer (
+    const KankyoRegisterSpec *spec, double eng, double lo, double hi, gint64 *ret_raw, GError **error)
 {
   double raw = (eng - spec->offset) / spec->gain;
 
@@ -337,8 +334,8 @@ raw_integer (const KankyoRegisterSpec *spec,
   if (raw < lo || raw > hi)
     {
       g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_OUT_OF_RANGE,
-                   "%g does not fit a %s register (raw %.0f, expected %.0f to %.0f)",
-                   eng, kankyo_data_type_to_string (spec->data_type), raw, lo, hi);
+                   "%g does not fit a %s register (raw %.0f, expected %.0f to %.0f)", eng,
+                   kankyo_data_type_to_string (spec->data_type), raw, lo, hi);
       return FALSE;
     }
   *ret_raw = (gint64) raw;
@@ -347,9 +344,9 @@ raw_integer (const KankyoRegisterSpec *spec,
 
 gboolean
 kankyo_register_encode (const KankyoRegisterSpec *spec,
-                        const KankyoValue        *value,
-                        guint16                  *words,
-                        GError                  **error)
+                        const KankyoValue *value,
+                        guint16 *words,
+                        GError **error)
 {
   guint8 bytes[8];
   guint width = kankyo_data_type_width (spec->data_type);
@@ -360,80 +357,79 @@ kankyo_register_encode (const KankyoRegisterSpec *spec,
   if (value->type == KANKYO_VALUE_NONE || value->type == KANKYO_VALUE_STRING)
     {
       g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "a %s register cannot hold a %s value",
-                   kankyo_data_type_to_string (spec->data_type),
+                   "a %s register cannot hold a %s value", kankyo_data_type_to_string (spec->data_type),
                    kankyo_value_type_to_string (value->type));
       return FALSE;
     }
 
   switch (spec->data_type)
     {
-    case KANKYO_DATA_BOOL:
-      words[0] = eng != 0.0;
-      return TRUE;
-    case KANKYO_DATA_BIT:
-      if (eng != 0.0)
-        words[0] |= (guint16) (1u << spec->bit);
-      else
-        words[0] &= (guint16) ~(1u << spec->bit);
-      return TRUE;
-    case KANKYO_DATA_BITFIELD:
-      {
-        guint mask = spec->bit_count >= 16 ? 0xffff : ((1u << spec->bit_count) - 1);
-
-        if (!raw_integer (spec, eng, 0, mask, &raw, error))
-          return FALSE;
-        words[0] = (guint16) ((words[0] & ~(mask << spec->bit)) | ((guint) raw << spec->bit));
+      case KANKYO_DATA_BOOL:
+        words[0] = eng != 0.0;
         return TRUE;
-      }
-    case KANKYO_DATA_INT16:
-      if (!raw_integer (spec, eng, G_MININT16, G_MAXINT16, &raw, error))
-        return FALSE;
-      bits = (guint16) (gint16) raw;
-      break;
-    case KANKYO_DATA_UINT16:
-      if (!raw_integer (spec, eng, 0, G_MAXUINT16, &raw, error))
-        return FALSE;
-      bits = (guint64) raw;
-      break;
-    case KANKYO_DATA_INT32:
-      if (!raw_integer (spec, eng, G_MININT32, G_MAXINT32, &raw, error))
-        return FALSE;
-      bits = (guint32) (gint32) raw;
-      break;
-    case KANKYO_DATA_UINT32:
-      if (!raw_integer (spec, eng, 0, G_MAXUINT32, &raw, error))
-        return FALSE;
-      bits = (guint64) raw;
-      break;
-    case KANKYO_DATA_FLOAT32:
-      {
-        double r = (eng - spec->offset) / spec->gain;
-        float f;
-        guint32 u32;
+      case KANKYO_DATA_BIT:
+        if (eng != 0.0)
+          words[0] |= (guint16) (1u << spec->bit);
+        else
+          words[0] &= (guint16) ~(1u << spec->bit);
+        return TRUE;
+      case KANKYO_DATA_BITFIELD:
+        {
+          guint mask = spec->bit_count >= 16 ? 0xffff : ((1u << spec->bit_count) - 1);
 
-        if (isfinite (r) && fabs (r) > FLT_MAX)
-          {
-            g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_OUT_OF_RANGE,
-                         "%g does not fit a float32 register", eng);
+          if (!raw_integer (spec, eng, 0, mask, &raw, error))
             return FALSE;
-          }
-        f = (float) r;
-        memcpy (&u32, &f, sizeof u32);
-        bits = u32;
+          words[0] = (guint16) ((words[0] & ~(mask << spec->bit)) | ((guint) raw << spec->bit));
+          return TRUE;
+        }
+      case KANKYO_DATA_INT16:
+        if (!raw_integer (spec, eng, G_MININT16, G_MAXINT16, &raw, error))
+          return FALSE;
+        bits = (guint16) (gint16) raw;
         break;
-      }
-    case KANKYO_DATA_FLOAT64:
-      {
-        double r = (eng - spec->offset) / spec->gain;
+      case KANKYO_DATA_UINT16:
+        if (!raw_integer (spec, eng, 0, G_MAXUINT16, &raw, error))
+          return FALSE;
+        bits = (guint64) raw;
+        break;
+      case KANKYO_DATA_INT32:
+        if (!raw_integer (spec, eng, G_MININT32, G_MAXINT32, &raw, error))
+          return FALSE;
+        bits = (guint32) (gint32) raw;
+        break;
+      case KANKYO_DATA_UINT32:
+        if (!raw_integer (spec, eng, 0, G_MAXUINT32, &raw, error))
+          return FALSE;
+        bits = (guint64) raw;
+        break;
+      case KANKYO_DATA_FLOAT32:
+        {
+          double r = (eng - spec->offset) / spec->gain;
+          float f;
+          guint32 u32;
 
-        memcpy (&bits, &r, sizeof bits);
-        break;
-      }
-    default:
-      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "unknown data type %d", (int) spec->data_type);
-      return FALSE;
+          if (isfinite (r) && fabs (r) > FLT_MAX)
+            {
+              g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_OUT_OF_RANGE,
+                           "%g does not fit a float32 register", eng);
+              return FALSE;
+            }
+          f = (float) r;
+          memcpy (&u32, &f, sizeof u32);
+          bits = u32;
+          break;
+        }
+      case KANKYO_DATA_FLOAT64:
+        {
+          double r = (eng - spec->offset) / spec->gain;
+
+          memcpy (&bits, &r, sizeof bits);
+          break;
+        }
+      default:
+        g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, "unknown data type %d",
+                     (int) spec->data_type);
+        return FALSE;
     }
 
   u64_to_bytes (bits, bytes, 2 * width);
@@ -460,15 +456,9 @@ static const NameValue area_names[] = {
 };
 
 static const NameValue data_type_names[] = {
-  { "bool", KANKYO_DATA_BOOL },
-  { "bit", KANKYO_DATA_BIT },
-  { "bitfield", KANKYO_DATA_BITFIELD },
-  { "int16", KANKYO_DATA_INT16 },
-  { "uint16", KANKYO_DATA_UINT16 },
-  { "int32", KANKYO_DATA_INT32 },
-  { "uint32", KANKYO_DATA_UINT32 },
-  { "float32", KANKYO_DATA_FLOAT32 },
-  { "float64", KANKYO_DATA_FLOAT64 },
+  { "bool", KANKYO_DATA_BOOL },     { "bit", KANKYO_DATA_BIT },         { "bitfield", KANKYO_DATA_BITFIELD },
+  { "int16", KANKYO_DATA_INT16 },   { "uint16", KANKYO_DATA_UINT16 },   { "int32", KANKYO_DATA_INT32 },
+  { "uint32", KANKYO_DATA_UINT32 }, { "float32", KANKYO_DATA_FLOAT32 }, { "float64", KANKYO_DATA_FLOAT64 },
 };
 
 static const NameValue word_order_names[] = {
@@ -493,8 +483,7 @@ lookup_value (const NameValue *table, guint n, const char *name, gboolean ignore
   if (name == NULL)
     return FALSE;
   for (guint i = 0; i < n; i++)
-    if (ignore_case ? g_ascii_strcasecmp (table[i].name, name) == 0
-                    : strcmp (table[i].name, name) == 0)
+    if (ignore_case ? g_ascii_strcasecmp (table[i].name, name) == 0 : strcmp (table[i].name, name) == 0)
       {
         *ret = table[i].value;
         return TRUE;

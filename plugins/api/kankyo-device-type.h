@@ -21,8 +21,8 @@ typedef struct _KankyoSimIo KankyoSimIo;
 struct _KankyoSimIo
 {
   gpointer user_data;
-  double   (*get) (gpointer user_data, const char *tag);
-  void     (*set) (gpointer user_data, const char *tag, double value);
+  double (*get) (gpointer user_data, const char *tag);
+  void (*set) (gpointer user_data, const char *tag, double value);
 };
 
 static inline double
@@ -47,20 +47,14 @@ struct _KankyoSimModelInterface
   GTypeInterface g_iface;
 
   /* Sets the initial tag values. */
-  void (*init) (KankyoSimModel *self,
-                KankyoSimIo    *io);
+  void (*init) (KankyoSimModel *self, KankyoSimIo *io);
   /* Advances the physics by @dt seconds of simulated time. Reads what
    * clients wrote (setpoints, commands) and sets what the device reports. */
-  void (*step) (KankyoSimModel *self,
-                double          dt,
-                KankyoSimIo    *io);
+  void (*step) (KankyoSimModel *self, double dt, KankyoSimIo *io);
 };
 
-void kankyo_sim_model_init (KankyoSimModel *self,
-                            KankyoSimIo    *io);
-void kankyo_sim_model_step (KankyoSimModel *self,
-                            double          dt,
-                            KankyoSimIo    *io);
+void kankyo_sim_model_init (KankyoSimModel *self, KankyoSimIo *io);
+void kankyo_sim_model_step (KankyoSimModel *self, double dt, KankyoSimIo *io);
 
 /* ---- KankyoDeviceType ---- */
 
@@ -71,18 +65,16 @@ struct _KankyoDeviceTypeInterface
 {
   GTypeInterface g_iface;
 
-  const char     *(*get_id)       (KankyoDeviceType *self);
+  const char *(*get_id) (KankyoDeviceType *self);
   /* The YAML description; @ret_name receives a name for error messages,
    * e.g. "resource:///org/kankyo/testdev/thermostat.yaml". */
-  GBytes         *(*get_map)      (KankyoDeviceType *self,
-                                   char            **ret_name);
+  GBytes *(*get_map) (KankyoDeviceType *self, char **ret_name);
   /* NULL when the type has no simulation. */
   KankyoSimModel *(*create_model) (KankyoDeviceType *self);
 };
 
-const char     *kankyo_device_type_get_id       (KankyoDeviceType *self);
-GBytes         *kankyo_device_type_get_map      (KankyoDeviceType *self,
-                                                 char            **ret_name);
+const char *kankyo_device_type_get_id (KankyoDeviceType *self);
+GBytes *kankyo_device_type_get_map (KankyoDeviceType *self, char **ret_name);
 KankyoSimModel *kankyo_device_type_create_model (KankyoDeviceType *self);
 
 G_END_DECLS

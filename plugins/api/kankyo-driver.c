@@ -6,7 +6,7 @@
  */
 #include "kankyo-plugin.h"
 
-G_DEFINE_QUARK (kankyo-driver-error-quark, kankyo_driver_error)
+G_DEFINE_QUARK (kankyo - driver - error - quark, kankyo_driver_error)
 
 G_DEFINE_INTERFACE (KankyoConnection, kankyo_connection, G_TYPE_OBJECT)
 G_DEFINE_INTERFACE (KankyoServer, kankyo_server, G_TYPE_OBJECT)
@@ -50,32 +50,30 @@ kankyo_connection_is_connected (KankyoConnection *self)
 
 gboolean
 kankyo_connection_read (KankyoConnection *self,
-                        guint8            unit_id,
-                        KankyoArea        area,
-                        guint16           address,
-                        guint16           count,
-                        guint16          *dest,
-                        GError          **error)
+                        guint8 unit_id,
+                        KankyoArea area,
+                        guint16 address,
+                        guint16 count,
+                        guint16 *dest,
+                        GError **error)
 {
   g_return_val_if_fail (KANKYO_IS_CONNECTION (self), FALSE);
   g_return_val_if_fail (dest != NULL, FALSE);
-  return KANKYO_CONNECTION_GET_IFACE (self)->read (self, unit_id, area, address, count,
-                                                   dest, error);
+  return KANKYO_CONNECTION_GET_IFACE (self)->read (self, unit_id, area, address, count, dest, error);
 }
 
 gboolean
-kankyo_connection_write (KankyoConnection   *self,
-                         guint8              unit_id,
+kankyo_connection_write (KankyoConnection *self,
+                         guint8 unit_id,
                          KankyoWriteFunction function,
-                         guint16             address,
-                         guint16             count,
-                         const guint16      *values,
-                         GError            **error)
+                         guint16 address,
+                         guint16 count,
+                         const guint16 *values,
+                         GError **error)
 {
   g_return_val_if_fail (KANKYO_IS_CONNECTION (self), FALSE);
   g_return_val_if_fail (values != NULL, FALSE);
-  return KANKYO_CONNECTION_GET_IFACE (self)->write (self, unit_id, function, address, count,
-                                                    values, error);
+  return KANKYO_CONNECTION_GET_IFACE (self)->write (self, unit_id, function, address, count, values, error);
 }
 
 gboolean
@@ -100,9 +98,7 @@ kankyo_server_get_port (KankyoServer *self)
 }
 
 KankyoConnection *
-kankyo_driver_create_connection (KankyoDriver         *self,
-                                 const KankyoEndpoint *endpoint,
-                                 GError              **error)
+kankyo_driver_create_connection (KankyoDriver *self, const KankyoEndpoint *endpoint, GError **error)
 {
   g_return_val_if_fail (KANKYO_IS_DRIVER (self), NULL);
   g_return_val_if_fail (endpoint != NULL, NULL);
@@ -110,11 +106,11 @@ kankyo_driver_create_connection (KankyoDriver         *self,
 }
 
 KankyoServer *
-kankyo_driver_create_server (KankyoDriver         *self,
+kankyo_driver_create_server (KankyoDriver *self,
                              const KankyoEndpoint *endpoint,
-                             guint8                unit_id,
-                             KankyoRegisterBank   *bank,
-                             GError              **error)
+                             guint8 unit_id,
+                             KankyoRegisterBank *bank,
+                             GError **error)
 {
   KankyoDriverInterface *iface;
 

@@ -53,49 +53,47 @@ struct _KankyoConnectionInterface
 {
   GTypeInterface g_iface;
 
-  gboolean (*connect)    (KankyoConnection   *self,
-                          GError            **error);
-  void     (*disconnect) (KankyoConnection   *self);
+  gboolean (*connect) (KankyoConnection *self, GError **error);
+  void (*disconnect) (KankyoConnection *self);
   gboolean (*is_connected) (KankyoConnection *self);
   /* Reads @count registers (or bits, one element 0/1 each) of @area from
    * @address into @dest, which holds at least @count elements. Counts are
    * bounded: 1..125 registers, 1..2000 bits. */
-  gboolean (*read)       (KankyoConnection   *self,
-                          guint8              unit_id,
-                          KankyoArea          area,
-                          guint16             address,
-                          guint16             count,
-                          guint16            *dest,
-                          GError            **error);
+  gboolean (*read) (KankyoConnection *self,
+                    guint8 unit_id,
+                    KankyoArea area,
+                    guint16 address,
+                    guint16 count,
+                    guint16 *dest,
+                    GError **error);
   /* Writes with the given function code; single-element codes take @count 1.
    * Bits are passed one element 0/1 each. */
-  gboolean (*write)      (KankyoConnection   *self,
-                          guint8              unit_id,
-                          KankyoWriteFunction function,
-                          guint16             address,
-                          guint16             count,
-                          const guint16      *values,
-                          GError            **error);
+  gboolean (*write) (KankyoConnection *self,
+                     guint8 unit_id,
+                     KankyoWriteFunction function,
+                     guint16 address,
+                     guint16 count,
+                     const guint16 *values,
+                     GError **error);
 };
 
-gboolean kankyo_connection_connect      (KankyoConnection   *self,
-                                         GError            **error);
-void     kankyo_connection_disconnect   (KankyoConnection   *self);
-gboolean kankyo_connection_is_connected (KankyoConnection   *self);
-gboolean kankyo_connection_read         (KankyoConnection   *self,
-                                         guint8              unit_id,
-                                         KankyoArea          area,
-                                         guint16             address,
-                                         guint16             count,
-                                         guint16            *dest,
-                                         GError            **error);
-gboolean kankyo_connection_write        (KankyoConnection   *self,
-                                         guint8              unit_id,
-                                         KankyoWriteFunction function,
-                                         guint16             address,
-                                         guint16             count,
-                                         const guint16      *values,
-                                         GError            **error);
+gboolean kankyo_connection_connect (KankyoConnection *self, GError **error);
+void kankyo_connection_disconnect (KankyoConnection *self);
+gboolean kankyo_connection_is_connected (KankyoConnection *self);
+gboolean kankyo_connection_read (KankyoConnection *self,
+                                 guint8 unit_id,
+                                 KankyoArea area,
+                                 guint16 address,
+                                 guint16 count,
+                                 guint16 *dest,
+                                 GError **error);
+gboolean kankyo_connection_write (KankyoConnection *self,
+                                  guint8 unit_id,
+                                  KankyoWriteFunction function,
+                                  guint16 address,
+                                  guint16 count,
+                                  const guint16 *values,
+                                  GError **error);
 
 /* ---- KankyoServer ---- */
 
@@ -108,17 +106,15 @@ struct _KankyoServerInterface
 
   /* Binds (TCP) or opens (RTU) and serves from a thread of its own until
    * stop. Honours the bank's fault settings on every request. */
-  gboolean (*start)    (KankyoServer *self,
-                        GError      **error);
-  void     (*stop)     (KankyoServer *self);
+  gboolean (*start) (KankyoServer *self, GError **error);
+  void (*stop) (KankyoServer *self);
   /* TCP: the bound port (useful after asking for port 0). */
-  guint16  (*get_port) (KankyoServer *self);
+  guint16 (*get_port) (KankyoServer *self);
 };
 
-gboolean kankyo_server_start    (KankyoServer *self,
-                                 GError      **error);
-void     kankyo_server_stop     (KankyoServer *self);
-guint16  kankyo_server_get_port (KankyoServer *self);
+gboolean kankyo_server_start (KankyoServer *self, GError **error);
+void kankyo_server_stop (KankyoServer *self);
+guint16 kankyo_server_get_port (KankyoServer *self);
 
 /* ---- KankyoDriver ---- */
 
@@ -129,24 +125,21 @@ struct _KankyoDriverInterface
 {
   GTypeInterface g_iface;
 
-  KankyoConnection *(*create_connection) (KankyoDriver         *self,
-                                          const KankyoEndpoint *endpoint,
-                                          GError              **error);
+  KankyoConnection *(*create_connection) (KankyoDriver *self, const KankyoEndpoint *endpoint, GError **error);
   /* A server answering as @unit_id (RTU filters on it; TCP answers any). */
-  KankyoServer     *(*create_server)     (KankyoDriver         *self,
-                                          const KankyoEndpoint *endpoint,
-                                          guint8                unit_id,
-                                          KankyoRegisterBank   *bank,
-                                          GError              **error);
+  KankyoServer *(*create_server) (KankyoDriver *self,
+                                  const KankyoEndpoint *endpoint,
+                                  guint8 unit_id,
+                                  KankyoRegisterBank *bank,
+                                  GError **error);
 };
 
-KankyoConnection *kankyo_driver_create_connection (KankyoDriver         *self,
-                                                   const KankyoEndpoint *endpoint,
-                                                   GError              **error);
-KankyoServer     *kankyo_driver_create_server     (KankyoDriver         *self,
-                                                   const KankyoEndpoint *endpoint,
-                                                   guint8                unit_id,
-                                                   KankyoRegisterBank   *bank,
-                                                   GError              **error);
+KankyoConnection *
+kankyo_driver_create_connection (KankyoDriver *self, const KankyoEndpoint *endpoint, GError **error);
+KankyoServer *kankyo_driver_create_server (KankyoDriver *self,
+                                           const KankyoEndpoint *endpoint,
+                                           guint8 unit_id,
+                                           KankyoRegisterBank *bank,
+                                           GError **error);
 
 G_END_DECLS

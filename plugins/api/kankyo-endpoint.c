@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-G_DEFINE_QUARK (kankyo-endpoint-error-quark, kankyo_endpoint_error)
+G_DEFINE_QUARK (kankyo - endpoint - error - quark, kankyo_endpoint_error)
 
 #define MAX_URI_LENGTH 512
 
@@ -30,11 +30,7 @@ parse_uint (const char *text, guint64 min, guint64 max, guint64 *ret)
 }
 
 static gboolean
-apply_param (KankyoEndpoint *ep,
-             const char     *uri,
-             const char     *key,
-             const char     *value,
-             GError        **error)
+apply_param (KankyoEndpoint *ep, const char *uri, const char *key, const char *value, GError **error)
 {
   guint64 v;
 
@@ -43,8 +39,7 @@ apply_param (KankyoEndpoint *ep,
       if (!parse_uint (value, 1, 60000, &v))
         {
           g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                       "%s: %s: expected milliseconds from 1 to 60000, found '%s'",
-                       uri, key, value);
+                       "%s: %s: expected milliseconds from 1 to 60000, found '%s'", uri, key, value);
           return FALSE;
         }
       if (g_str_equal (key, "timeout"))
@@ -61,8 +56,7 @@ apply_param (KankyoEndpoint *ep,
           if (!parse_uint (value, 300, 4000000, &v))
             {
               g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                           "%s: baud: expected a rate such as 9600 or 115200, found '%s'",
-                           uri, value);
+                           "%s: baud: expected a rate such as 9600 or 115200, found '%s'", uri, value);
               return FALSE;
             }
           ep->baud = (guint) v;
@@ -105,9 +99,8 @@ apply_param (KankyoEndpoint *ep,
 
   g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
                "%s: unknown parameter '%s'; expected %s", uri, key,
-               ep->transport == KANKYO_TRANSPORT_RTU
-                 ? "baud, parity, data, stop, timeout or byte-timeout"
-                 : "timeout or byte-timeout");
+               ep->transport == KANKYO_TRANSPORT_RTU ? "baud, parity, data, stop, timeout or byte-timeout"
+                                                     : "timeout or byte-timeout");
   return FALSE;
 }
 
@@ -134,7 +127,8 @@ kankyo_endpoint_parse (const char *uri, GError **error)
     {
       g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
                    "'%s' is not an endpoint; expected tcp://HOST:PORT or "
-                   "rtu:///dev/DEVICE?baud=9600&parity=N", uri);
+                   "rtu:///dev/DEVICE?baud=9600&parity=N",
+                   uri);
       return NULL;
     }
 
@@ -160,8 +154,7 @@ kankyo_endpoint_parse (const char *uri, GError **error)
                        "%s: port %d is out of range (expected 0 to 65535)", uri, port);
           return NULL;
         }
-      if (g_strcmp0 (g_uri_get_path (parsed), "") != 0
-          && g_strcmp0 (g_uri_get_path (parsed), "/") != 0)
+      if (g_strcmp0 (g_uri_get_path (parsed), "") != 0 && g_strcmp0 (g_uri_get_path (parsed), "/") != 0)
         {
           g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
                        "%s: a TCP endpoint has no path; expected tcp://HOST:PORT", uri);
@@ -182,8 +175,7 @@ kankyo_endpoint_parse (const char *uri, GError **error)
       if (path == NULL || path[0] != '/')
         {
           g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                       "%s: expected a serial device path, as in rtu:///dev/ttyUSB0?baud=9600",
-                       uri);
+                       "%s: expected a serial device path, as in rtu:///dev/ttyUSB0?baud=9600", uri);
           return NULL;
         }
       ep->device = g_strdup (path);
@@ -198,8 +190,7 @@ kankyo_endpoint_parse (const char *uri, GError **error)
   query = g_uri_get_query (parsed);
   if (query != NULL && *query != '\0')
     {
-      g_autoptr (GHashTable) params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE,
-                                                          &local_error);
+      g_autoptr (GHashTable) params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, &local_error);
       GHashTableIter iter;
       gpointer key, value;
 
@@ -247,7 +238,6 @@ kankyo_endpoint_to_string (const KankyoEndpoint *endpoint)
         return g_strdup_printf ("tcp://[%s]:%u", endpoint->host, endpoint->port);
       return g_strdup_printf ("tcp://%s:%u", endpoint->host, endpoint->port);
     }
-  return g_strdup_printf ("rtu://%s?baud=%u&parity=%c&data=%u&stop=%u",
-                          endpoint->device, endpoint->baud, endpoint->parity,
-                          endpoint->data_bits, endpoint->stop_bits);
+  return g_strdup_printf ("rtu://%s?baud=%u&parity=%c&data=%u&stop=%u", endpoint->device, endpoint->baud,
+                          endpoint->parity, endpoint->data_bits, endpoint->stop_bits);
 }

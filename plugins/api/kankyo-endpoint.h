@@ -20,13 +20,13 @@ typedef enum
 typedef struct
 {
   KankyoTransport transport;
-  char *host;              /* TCP */
-  guint16 port;            /* TCP; 0 on a server means "any free port" */
-  char *device;            /* RTU: serial device path */
-  guint baud;              /* RTU */
-  char parity;             /* RTU: 'N', 'E' or 'O' */
-  guint8 data_bits;        /* RTU: 5..8 */
-  guint8 stop_bits;        /* RTU: 1 or 2 */
+  char *host;       /* TCP */
+  guint16 port;     /* TCP; 0 on a server means "any free port" */
+  char *device;     /* RTU: serial device path */
+  guint baud;       /* RTU */
+  char parity;      /* RTU: 'N', 'E' or 'O' */
+  guint8 data_bits; /* RTU: 5..8 */
+  guint8 stop_bits; /* RTU: 1 or 2 */
   guint response_timeout_ms;
   guint byte_timeout_ms;
 } KankyoEndpoint;
@@ -39,11 +39,10 @@ typedef enum
   KANKYO_ENDPOINT_ERROR_INVALID,
 } KankyoEndpointError;
 
-KankyoEndpoint *kankyo_endpoint_parse     (const char           *uri,
-                                           GError              **error);
-KankyoEndpoint *kankyo_endpoint_copy      (const KankyoEndpoint *endpoint);
-void            kankyo_endpoint_free      (KankyoEndpoint       *endpoint);
-char           *kankyo_endpoint_to_string (const KankyoEndpoint *endpoint);
+KankyoEndpoint *kankyo_endpoint_parse (const char *uri, GError **error);
+KankyoEndpoint *kankyo_endpoint_copy (const KankyoEndpoint *endpoint);
+void kankyo_endpoint_free (KankyoEndpoint *endpoint);
+char *kankyo_endpoint_to_string (const KankyoEndpoint *endpoint);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoEndpoint, kankyo_endpoint_free)
 

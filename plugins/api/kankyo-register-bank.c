@@ -11,9 +11,9 @@ struct _KankyoRegisterBank
 {
   gatomicrefcount ref_count;
   GMutex mutex;
-  guint8 *bits[2];        /* coils, discrete inputs */
+  guint8 *bits[2]; /* coils, discrete inputs */
   guint n_bits[2];
-  guint16 *registers[2];  /* holding, input */
+  guint16 *registers[2]; /* holding, input */
   guint n_registers[2];
   guint64 write_serial;
   KankyoServerFaults faults;
@@ -81,15 +81,15 @@ kankyo_register_bank_bits (KankyoRegisterBank *bank, KankyoArea area, guint *ret
 
   switch (area)
     {
-    case KANKYO_AREA_COIL:
-      i = 0;
-      break;
-    case KANKYO_AREA_DISCRETE_INPUT:
-      i = 1;
-      break;
-    default:
-      *ret_count = 0;
-      return NULL;
+      case KANKYO_AREA_COIL:
+        i = 0;
+        break;
+      case KANKYO_AREA_DISCRETE_INPUT:
+        i = 1;
+        break;
+      default:
+        *ret_count = 0;
+        return NULL;
     }
   *ret_count = bank->n_bits[i];
   return bank->bits[i];
@@ -102,15 +102,15 @@ kankyo_register_bank_registers (KankyoRegisterBank *bank, KankyoArea area, guint
 
   switch (area)
     {
-    case KANKYO_AREA_HOLDING_REGISTER:
-      i = 0;
-      break;
-    case KANKYO_AREA_INPUT_REGISTER:
-      i = 1;
-      break;
-    default:
-      *ret_count = 0;
-      return NULL;
+      case KANKYO_AREA_HOLDING_REGISTER:
+        i = 0;
+        break;
+      case KANKYO_AREA_INPUT_REGISTER:
+        i = 1;
+        break;
+      default:
+        *ret_count = 0;
+        return NULL;
     }
   *ret_count = bank->n_registers[i];
   return bank->registers[i];

@@ -41,9 +41,7 @@ kankyo_tag_spec_free (KankyoTagSpec *spec)
 }
 
 gboolean
-kankyo_tag_spec_check_value (const KankyoTagSpec *spec,
-                             const KankyoValue   *value,
-                             GError             **error)
+kankyo_tag_spec_check_value (const KankyoTagSpec *spec, const KankyoValue *value, GError **error)
 {
   double d;
 
@@ -51,8 +49,8 @@ kankyo_tag_spec_check_value (const KankyoTagSpec *spec,
     {
       if (value->type != KANKYO_VALUE_BOOL)
         {
-          g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE,
-                       "%s takes true or false", spec->name);
+          g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, "%s takes true or false",
+                       spec->name);
           return FALSE;
         }
       return TRUE;
@@ -60,31 +58,28 @@ kankyo_tag_spec_check_value (const KankyoTagSpec *spec,
   if (value->type == KANKYO_VALUE_NONE || value->type == KANKYO_VALUE_STRING
       || value->type == KANKYO_VALUE_BOOL)
     {
-      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE,
-                   "%s takes a number", spec->name);
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, "%s takes a number", spec->name);
       return FALSE;
     }
 
   d = kankyo_value_to_double (value);
   if (!isfinite (d))
     {
-      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE,
-                   "%s takes a finite number", spec->name);
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, "%s takes a finite number",
+                   spec->name);
       return FALSE;
     }
-  if ((spec->value_type == KANKYO_VALUE_INT || spec->value_type == KANKYO_VALUE_UINT)
-      && d != floor (d))
+  if ((spec->value_type == KANKYO_VALUE_INT || spec->value_type == KANKYO_VALUE_UINT) && d != floor (d))
     {
-      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE,
-                   "%s takes a whole number, not %g", spec->name, d);
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, "%s takes a whole number, not %g",
+                   spec->name, d);
       return FALSE;
     }
   if ((!isnan (spec->min) && d < spec->min) || (!isnan (spec->max) && d > spec->max))
     {
       g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_OUT_OF_RANGE,
-                   "%g %s is outside the range of %s (%g to %g %s)",
-                   d, spec->unit ? spec->unit : "", spec->name,
-                   spec->min, spec->max, spec->unit ? spec->unit : "");
+                   "%g %s is outside the range of %s (%g to %g %s)", d, spec->unit ? spec->unit : "",
+                   spec->name, spec->min, spec->max, spec->unit ? spec->unit : "");
       return FALSE;
     }
   return TRUE;
@@ -94,8 +89,7 @@ char *
 kankyo_tag_spec_format_value (const KankyoTagSpec *spec, const KankyoValue *value)
 {
   if (value->type == KANKYO_VALUE_DOUBLE && isfinite (value->v.d)
-      && spec->reg.data_type == KANKYO_DATA_FLOAT32
-      && spec->reg.gain == 1.0 && spec->reg.offset == 0.0)
+      && spec->reg.data_type == KANKYO_DATA_FLOAT32 && spec->reg.gain == 1.0 && spec->reg.offset == 0.0)
     return kankyo_format_double (value->v.d, 9);
   return kankyo_value_to_string (value);
 }

@@ -14,30 +14,27 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char *name;          /* unique within its device: "supply_temp" */
-  char *label;         /* for people, translatable by the plugin's domain */
-  char *unit;          /* "degC", "%RH", "Pa"; may be NULL */
-  char *description;   /* may be NULL */
+  char *name;        /* unique within its device: "supply_temp" */
+  char *label;       /* for people, translatable by the plugin's domain */
+  char *unit;        /* "degC", "%RH", "Pa"; may be NULL */
+  char *description; /* may be NULL */
   KankyoValueType value_type;
-  double min;          /* engineering range; NAN when open */
+  double min; /* engineering range; NAN when open */
   double max;
   gboolean writable;
   KankyoRegisterSpec reg;
 } KankyoTagSpec;
 
-KankyoTagSpec *kankyo_tag_spec_new   (void);
-KankyoTagSpec *kankyo_tag_spec_copy  (const KankyoTagSpec *spec);
-void           kankyo_tag_spec_free  (KankyoTagSpec       *spec);
+KankyoTagSpec *kankyo_tag_spec_new (void);
+KankyoTagSpec *kankyo_tag_spec_copy (const KankyoTagSpec *spec);
+void kankyo_tag_spec_free (KankyoTagSpec *spec);
 /* Checks @value against the spec's type and range; the error names the tag,
  * the value and the limits. */
-gboolean       kankyo_tag_spec_check_value (const KankyoTagSpec *spec,
-                                            const KankyoValue   *value,
-                                            GError             **error);
+gboolean kankyo_tag_spec_check_value (const KankyoTagSpec *spec, const KankyoValue *value, GError **error);
 
 /* Text for people and records: a float32 register's value with the digits
  * a float32 has, anything else as kankyo_value_to_string(). */
-char          *kankyo_tag_spec_format_value (const KankyoTagSpec *spec,
-                                             const KankyoValue   *value);
+char *kankyo_tag_spec_format_value (const KankyoTagSpec *spec, const KankyoValue *value);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoTagSpec, kankyo_tag_spec_free)
 

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK (kankyo-value-error-quark, kankyo_value_error)
+G_DEFINE_QUARK (kankyo - value - error - quark, kankyo_value_error)
 
 void
 kankyo_value_clear (KankyoValue *value)
@@ -85,21 +85,21 @@ kankyo_value_equal (const KankyoValue *a, const KankyoValue *b)
     return FALSE;
   switch (a->type)
     {
-    case KANKYO_VALUE_NONE:
-      return TRUE;
-    case KANKYO_VALUE_BOOL:
-      return a->v.b == b->v.b;
-    case KANKYO_VALUE_INT:
-      return a->v.i == b->v.i;
-    case KANKYO_VALUE_UINT:
-      return a->v.u == b->v.u;
-    case KANKYO_VALUE_DOUBLE:
-      /* Two NaNs are the same reading for change detection. */
-      return a->v.d == b->v.d || (isnan (a->v.d) && isnan (b->v.d));
-    case KANKYO_VALUE_STRING:
-      return g_strcmp0 (a->v.s, b->v.s) == 0;
-    default:
-      return FALSE;
+      case KANKYO_VALUE_NONE:
+        return TRUE;
+      case KANKYO_VALUE_BOOL:
+        return a->v.b == b->v.b;
+      case KANKYO_VALUE_INT:
+        return a->v.i == b->v.i;
+      case KANKYO_VALUE_UINT:
+        return a->v.u == b->v.u;
+      case KANKYO_VALUE_DOUBLE:
+        /* Two NaNs are the same reading for change detection. */
+        return a->v.d == b->v.d || (isnan (a->v.d) && isnan (b->v.d));
+      case KANKYO_VALUE_STRING:
+        return g_strcmp0 (a->v.s, b->v.s) == 0;
+      default:
+        return FALSE;
     }
 }
 
@@ -108,27 +108,27 @@ kankyo_value_to_double (const KankyoValue *value)
 {
   switch (value->type)
     {
-    case KANKYO_VALUE_BOOL:
-      return value->v.b ? 1.0 : 0.0;
-    case KANKYO_VALUE_INT:
-      return (double) value->v.i;
-    case KANKYO_VALUE_UINT:
-      return (double) value->v.u;
-    case KANKYO_VALUE_DOUBLE:
-      return value->v.d;
-    case KANKYO_VALUE_STRING:
-      {
-        char *end = NULL;
-        double d;
+      case KANKYO_VALUE_BOOL:
+        return value->v.b ? 1.0 : 0.0;
+      case KANKYO_VALUE_INT:
+        return (double) value->v.i;
+      case KANKYO_VALUE_UINT:
+        return (double) value->v.u;
+      case KANKYO_VALUE_DOUBLE:
+        return value->v.d;
+      case KANKYO_VALUE_STRING:
+        {
+          char *end = NULL;
+          double d;
 
-        if (value->v.s == NULL || *value->v.s == '\0')
-          return NAN;
-        d = g_ascii_strtod (value->v.s, &end);
-        return (end != NULL && *end == '\0') ? d : NAN;
-      }
-    case KANKYO_VALUE_NONE:
-    default:
-      return NAN;
+          if (value->v.s == NULL || *value->v.s == '\0')
+            return NAN;
+          d = g_ascii_strtod (value->v.s, &end);
+          return (end != NULL && *end == '\0') ? d : NAN;
+        }
+      case KANKYO_VALUE_NONE:
+      default:
+        return NAN;
     }
 }
 
@@ -150,8 +150,7 @@ kankyo_format_double (double d, int max_digits)
     {
       g_snprintf (fmt, sizeof fmt, "%%.%dg", p);
       g_ascii_formatd (buf, sizeof buf, fmt, d);
-      if (max_digits <= 9 ? (float) g_ascii_strtod (buf, NULL) == (float) d
-                          : g_ascii_strtod (buf, NULL) == d)
+      if (max_digits <= 9 ? (float) g_ascii_strtod (buf, NULL) == (float) d : g_ascii_strtod (buf, NULL) == d)
         break;
     }
   return g_strdup (buf);
@@ -162,23 +161,23 @@ kankyo_value_to_string (const KankyoValue *value)
 {
   switch (value->type)
     {
-    case KANKYO_VALUE_BOOL:
-      return g_strdup (value->v.b ? "true" : "false");
-    case KANKYO_VALUE_INT:
-      return g_strdup_printf ("%" G_GINT64_FORMAT, value->v.i);
-    case KANKYO_VALUE_UINT:
-      return g_strdup_printf ("%" G_GUINT64_FORMAT, value->v.u);
-    case KANKYO_VALUE_DOUBLE:
-      if (isnan (value->v.d))
-        return g_strdup ("NaN");
-      if (isinf (value->v.d))
-        return g_strdup (value->v.d > 0 ? "Infinity" : "-Infinity");
-      return kankyo_format_double (value->v.d, 17);
-    case KANKYO_VALUE_STRING:
-      return g_strdup (value->v.s);
-    case KANKYO_VALUE_NONE:
-    default:
-      return g_strdup ("");
+      case KANKYO_VALUE_BOOL:
+        return g_strdup (value->v.b ? "true" : "false");
+      case KANKYO_VALUE_INT:
+        return g_strdup_printf ("%" G_GINT64_FORMAT, value->v.i);
+      case KANKYO_VALUE_UINT:
+        return g_strdup_printf ("%" G_GUINT64_FORMAT, value->v.u);
+      case KANKYO_VALUE_DOUBLE:
+        if (isnan (value->v.d))
+          return g_strdup ("NaN");
+        if (isinf (value->v.d))
+          return g_strdup (value->v.d > 0 ? "Infinity" : "-Infinity");
+        return kankyo_format_double (value->v.d, 17);
+      case KANKYO_VALUE_STRING:
+        return g_strdup (value->v.s);
+      case KANKYO_VALUE_NONE:
+      default:
+        return g_strdup ("");
     }
 }
 
@@ -204,10 +203,7 @@ parse_bool (const char *text, gboolean *ret)
 }
 
 gboolean
-kankyo_value_parse (KankyoValueType type,
-                    const char     *text,
-                    KankyoValue    *ret_value,
-                    GError        **error)
+kankyo_value_parse (KankyoValueType type, const char *text, KankyoValue *ret_value, GError **error)
 {
   g_autofree char *trimmed = NULL;
   char *end = NULL;
@@ -225,98 +221,92 @@ kankyo_value_parse (KankyoValueType type,
 
   if (type != KANKYO_VALUE_STRING && *trimmed == '\0')
     {
-      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_PARSE,
-                   "expected a %s value, found nothing", kankyo_value_type_to_string (type));
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_PARSE, "expected a %s value, found nothing",
+                   kankyo_value_type_to_string (type));
       return FALSE;
     }
 
   switch (type)
     {
-    case KANKYO_VALUE_BOOL:
-      {
-        gboolean b;
+      case KANKYO_VALUE_BOOL:
+        {
+          gboolean b;
 
-        if (!parse_bool (trimmed, &b))
-          {
-            g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_PARSE,
-                         "expected true/false, on/off or 1/0, found '%s'", trimmed);
-            return FALSE;
-          }
-        kankyo_value_set_bool (ret_value, b);
-        return TRUE;
-      }
-    case KANKYO_VALUE_INT:
-      {
-        gint64 i;
+          if (!parse_bool (trimmed, &b))
+            {
+              g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_PARSE,
+                           "expected true/false, on/off or 1/0, found '%s'", trimmed);
+              return FALSE;
+            }
+          kankyo_value_set_bool (ret_value, b);
+          return TRUE;
+        }
+      case KANKYO_VALUE_INT:
+        {
+          gint64 i;
 
-        errno = 0;
-        i = g_ascii_strtoll (trimmed, &end, 10);
-        if (errno != 0 || end == trimmed || *end != '\0')
-          {
-            g_set_error (error, KANKYO_VALUE_ERROR,
-                         errno == ERANGE ? KANKYO_VALUE_ERROR_OUT_OF_RANGE : KANKYO_VALUE_ERROR_PARSE,
-                         "expected a whole number, found '%s'", trimmed);
-            return FALSE;
-          }
-        kankyo_value_set_int (ret_value, i);
-        return TRUE;
-      }
-    case KANKYO_VALUE_UINT:
-      {
-        guint64 u;
+          errno = 0;
+          i = g_ascii_strtoll (trimmed, &end, 10);
+          if (errno != 0 || end == trimmed || *end != '\0')
+            {
+              g_set_error (error, KANKYO_VALUE_ERROR,
+                           errno == ERANGE ? KANKYO_VALUE_ERROR_OUT_OF_RANGE : KANKYO_VALUE_ERROR_PARSE,
+                           "expected a whole number, found '%s'", trimmed);
+              return FALSE;
+            }
+          kankyo_value_set_int (ret_value, i);
+          return TRUE;
+        }
+      case KANKYO_VALUE_UINT:
+        {
+          guint64 u;
 
-        errno = 0;
-        if (trimmed[0] == '-')
-          {
-            g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_OUT_OF_RANGE,
-                         "expected a whole number of zero or more, found '%s'", trimmed);
-            return FALSE;
-          }
-        u = g_ascii_strtoull (trimmed, &end, 10);
-        if (errno != 0 || end == trimmed || *end != '\0')
-          {
-            g_set_error (error, KANKYO_VALUE_ERROR,
-                         errno == ERANGE ? KANKYO_VALUE_ERROR_OUT_OF_RANGE : KANKYO_VALUE_ERROR_PARSE,
-                         "expected a whole number of zero or more, found '%s'", trimmed);
-            return FALSE;
-          }
-        kankyo_value_set_uint (ret_value, u);
-        return TRUE;
-      }
-    case KANKYO_VALUE_DOUBLE:
-      {
-        double d;
+          errno = 0;
+          if (trimmed[0] == '-')
+            {
+              g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_OUT_OF_RANGE,
+                           "expected a whole number of zero or more, found '%s'", trimmed);
+              return FALSE;
+            }
+          u = g_ascii_strtoull (trimmed, &end, 10);
+          if (errno != 0 || end == trimmed || *end != '\0')
+            {
+              g_set_error (error, KANKYO_VALUE_ERROR,
+                           errno == ERANGE ? KANKYO_VALUE_ERROR_OUT_OF_RANGE : KANKYO_VALUE_ERROR_PARSE,
+                           "expected a whole number of zero or more, found '%s'", trimmed);
+              return FALSE;
+            }
+          kankyo_value_set_uint (ret_value, u);
+          return TRUE;
+        }
+      case KANKYO_VALUE_DOUBLE:
+        {
+          double d;
 
-        errno = 0;
-        d = g_ascii_strtod (trimmed, &end);
-        if (errno != 0 || end == trimmed || *end != '\0' || !isfinite (d))
-          {
-            g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_PARSE,
-                         "expected a number such as 21.5 (with a point, not a comma), found '%s'",
-                         trimmed);
-            return FALSE;
-          }
-        kankyo_value_set_double (ret_value, d);
+          errno = 0;
+          d = g_ascii_strtod (trimmed, &end);
+          if (errno != 0 || end == trimmed || *end != '\0' || !isfinite (d))
+            {
+              g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_PARSE,
+                           "expected a number such as 21.5 (with a point, not a comma), found '%s'", trimmed);
+              return FALSE;
+            }
+          kankyo_value_set_double (ret_value, d);
+          return TRUE;
+        }
+      case KANKYO_VALUE_STRING:
+        kankyo_value_set_string (ret_value, text);
         return TRUE;
-      }
-    case KANKYO_VALUE_STRING:
-      kankyo_value_set_string (ret_value, text);
-      return TRUE;
-    case KANKYO_VALUE_NONE:
-    default:
-      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE,
-                   "the tag has no value type");
-      return FALSE;
+      case KANKYO_VALUE_NONE:
+      default:
+        g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, "the tag has no value type");
+        return FALSE;
     }
 }
 
 static const char *const value_type_names[] = {
-  [KANKYO_VALUE_NONE] = "none",
-  [KANKYO_VALUE_BOOL] = "bool",
-  [KANKYO_VALUE_INT] = "int",
-  [KANKYO_VALUE_UINT] = "uint",
-  [KANKYO_VALUE_DOUBLE] = "double",
-  [KANKYO_VALUE_STRING] = "string",
+  [KANKYO_VALUE_NONE] = "none", [KANKYO_VALUE_BOOL] = "bool",     [KANKYO_VALUE_INT] = "int",
+  [KANKYO_VALUE_UINT] = "uint", [KANKYO_VALUE_DOUBLE] = "double", [KANKYO_VALUE_STRING] = "string",
 };
 
 const char *
@@ -366,6 +356,5 @@ kankyo_quality_is_good (KankyoQuality quality)
 gboolean
 kankyo_quality_is_bad (KankyoQuality quality)
 {
-  return quality != KANKYO_QUALITY_GOOD
-         && quality != KANKYO_QUALITY_UNCERTAIN_LAST_USABLE_VALUE;
+  return quality != KANKYO_QUALITY_GOOD && quality != KANKYO_QUALITY_UNCERTAIN_LAST_USABLE_VALUE;
 }

@@ -14,11 +14,11 @@
 
 #include "kankyo-plugin.h"
 
-#define HEAT_CAPACITY 50000.0  /* J/K */
-#define UA 50.0                /* W/K */
-#define HEATER_POWER 1500.0    /* W */
-#define AMBIENT 18.0           /* degC */
-#define HYSTERESIS 0.3         /* K */
+#define HEAT_CAPACITY 50000.0 /* J/K */
+#define UA 50.0               /* W/K */
+#define HEATER_POWER 1500.0   /* W */
+#define AMBIENT 18.0          /* degC */
+#define HYSTERESIS 0.3        /* K */
 
 GResource *testdev_get_resource (void);
 
@@ -31,15 +31,17 @@ struct _TestdevThermostatModel
 {
   GObject parent_instance;
   double temperature;
-  double vapour_pressure;   /* hPa, constant */
-  double run_time;          /* s */
-  double energy;            /* kWh */
+  double vapour_pressure; /* hPa, constant */
+  double run_time;        /* s */
+  double energy;          /* kWh */
   gboolean output;
 };
 
 static void testdev_thermostat_model_iface_init (KankyoSimModelInterface *iface);
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (TestdevThermostatModel, testdev_thermostat_model, G_TYPE_OBJECT,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (TestdevThermostatModel,
+                                testdev_thermostat_model,
+                                G_TYPE_OBJECT,
                                 G_TYPE_FLAG_FINAL,
                                 G_IMPLEMENT_INTERFACE_DYNAMIC (KANKYO_TYPE_SIM_MODEL,
                                                                testdev_thermostat_model_iface_init))
@@ -90,18 +92,18 @@ thermostat_step (KankyoSimModel *model, double dt, KankyoSimIo *io)
 
   switch (mode)
     {
-    case 1:
-      self->output = kankyo_sim_io_get (io, "heater_command") != 0.0;
-      break;
-    case 2:
-      if (self->temperature < setpoint - HYSTERESIS)
-        self->output = TRUE;
-      else if (self->temperature > setpoint + HYSTERESIS)
+      case 1:
+        self->output = kankyo_sim_io_get (io, "heater_command") != 0.0;
+        break;
+      case 2:
+        if (self->temperature < setpoint - HYSTERESIS)
+          self->output = TRUE;
+        else if (self->temperature > setpoint + HYSTERESIS)
+          self->output = FALSE;
+        break;
+      default:
         self->output = FALSE;
-      break;
-    default:
-      self->output = FALSE;
-      break;
+        break;
     }
   /* The over-temperature cut-out is hard-wired: no mode overrides it. */
   if (self->temperature > limit)
@@ -154,7 +156,9 @@ struct _TestdevThermostat
 
 static void testdev_thermostat_iface_init (KankyoDeviceTypeInterface *iface);
 
-G_DEFINE_DYNAMIC_TYPE_EXTENDED (TestdevThermostat, testdev_thermostat, G_TYPE_OBJECT,
+G_DEFINE_DYNAMIC_TYPE_EXTENDED (TestdevThermostat,
+                                testdev_thermostat,
+                                G_TYPE_OBJECT,
                                 G_TYPE_FLAG_FINAL,
                                 G_IMPLEMENT_INTERFACE_DYNAMIC (KANKYO_TYPE_DEVICE_TYPE,
                                                                testdev_thermostat_iface_init))

@@ -96,25 +96,24 @@ typedef struct
   guint subscription;
 
   Pattern patterns[2];
-  const Pattern *current;      /* what the bank holds now */
-  guint64 serial;              /* pattern switches so far */
+  const Pattern *current; /* what the bank holds now */
+  guint64 serial;         /* pattern switches so far */
 
   guint tag_ids[N_TAGS];
   guint online_tag;
   guint error_tag;
-  gint *tag_index;             /* store id -> index into tag_ids, or -1 */
+  gint *tag_index; /* store id -> index into tag_ids, or -1 */
   guint n_store_tags;
 
   /* What the subscriber saw. */
-  guint64 delivered_serial;    /* the switch the last batch reflected */
+  guint64 delivered_serial; /* the switch the last batch reflected */
   guint64 n_batches;
   guint n_errors;
   char *first_error;
 } Bench;
 
 static void
-pattern_init (Pattern *p,
-              guint    phase)
+pattern_init (Pattern *p, guint phase)
 {
   for (guint i = 0; i < N_FLOATS; i++)
     {
@@ -144,8 +143,8 @@ switch_pattern (Bench *b)
   b->serial++;
   b->current = &b->patterns[b->serial & 1];
   kankyo_register_bank_lock (b->bank);
-  memcpy (kankyo_register_bank_registers (b->bank, KANKYO_AREA_HOLDING_REGISTER, &n),
-          b->current->registers, sizeof b->current->registers);
+  memcpy (kankyo_register_bank_registers (b->bank, KANKYO_AREA_HOLDING_REGISTER, &n), b->current->registers,
+          sizeof b->current->registers);
   kankyo_register_bank_unlock (b->bank);
 }
 
@@ -158,14 +157,10 @@ thread_cpu_us (void)
   return (double) ts.tv_sec * G_USEC_PER_SEC + (double) ts.tv_nsec / 1000.0;
 }
 
-static void note_error (Bench      *b,
-                        const char *format,
-                        ...) G_GNUC_PRINTF (2, 3);
+static void note_error (Bench *b, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static void
-note_error (Bench      *b,
-            const char *format,
-            ...)
+note_error (Bench *b, const char *format, ...)
 {
   va_list args;
 
@@ -177,16 +172,13 @@ note_error (Bench      *b,
 }
 
 static gboolean
-same_reading (double got,
-              double expected)
+same_reading (double got, double expected)
 {
   return fabs (got - expected) <= 1e-12 * MAX (1.0, fabs (expected));
 }
 
 static void
-check_register_sample (Bench                 *b,
-                       const KankyoTagSample *s,
-                       guint                  k)
+check_register_sample (Bench *b, const KankyoTagSample *s, guint k)
 {
   double expected = b->current->values[k];
 
@@ -200,16 +192,12 @@ check_register_sample (Bench                 *b,
 
       note_error (b, "%s reads %s (%s), expected the double %s",
                   kankyo_tag_store_get_name (b->store, s->tag_id), got,
-                  kankyo_value_type_to_string (s->value.type),
-                  g_ascii_dtostr (want, sizeof want, expected));
+                  kankyo_value_type_to_string (s->value.type), g_ascii_dtostr (want, sizeof want, expected));
     }
 }
 
 static void
-on_batch (KankyoTagStore        *store,
-          const KankyoTagSample *samples,
-          guint                  n_samples,
-          gpointer               user_data)
+on_batch (KankyoTagStore *store, const KankyoTagSample *samples, guint n_samples, gpointer user_data)
 {
   Bench *b = user_data;
   guint n_register_tags = 0;
@@ -240,16 +228,14 @@ on_batch (KankyoTagStore        *store,
 
   /* Every tag changes on every poll, and coalescing keeps one sample each. */
   if (n_register_tags != N_TAGS)
-    note_error (b, "a batch carried %u register tags; all %u changed since the last one",
-                n_register_tags, N_TAGS);
+    note_error (b, "a batch carried %u register tags; all %u changed since the last one", n_register_tags,
+                N_TAGS);
   b->n_batches++;
   b->delivered_serial = b->serial;
 }
 
 static gboolean
-run_bare (Bench  *b,
-          double  seconds,
-          Round  *ret_round)
+run_bare (Bench *b, double seconds, Round *ret_round)
 {
   guint16 dest[N_REGISTERS];
   gint64 start = g_get_monotonic_time ();
@@ -265,8 +251,8 @@ run_bare (Bench  *b,
       rc = modbus_read_registers (b->bare, 0, N_REGISTERS, dest);
       if (rc != N_REGISTERS)
         {
-          g_printerr ("bench-poll: bare libmodbus read of %d holding registers failed: %s\n",
-                      N_REGISTERS, rc == -1 ? modbus_strerror (errno) : "short reply");
+          g_printerr ("bench-poll: bare libmodbus read of %d holding registers failed: %s\n", N_REGISTERS,
+                      rc == -1 ? modbus_strerror (errno) : "short reply");
           return FALSE;
         }
       if (memcmp (dest, b->current->registers, sizeof dest) != 0)
@@ -285,9 +271,7 @@ run_bare (Bench  *b,
 }
 
 static gboolean
-run_engine (Bench  *b,
-            double  seconds,
-            Round  *ret_round)
+run_engine (Bench *b, double seconds, Round *ret_round)
 {
   g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
@@ -318,8 +302,8 @@ run_engine (Bench  *b,
     ;
   if (b->n_errors > 0)
     {
-      g_printerr ("bench-poll: the subscriber received wrong data (%u problems); first: %s\n",
-                  b->n_errors, b->first_error);
+      g_printerr ("bench-poll: the subscriber received wrong data (%u problems); first: %s\n", b->n_errors,
+                  b->first_error);
       return FALSE;
     }
   if (b->delivered_serial != b->serial)
@@ -333,8 +317,7 @@ run_engine (Bench  *b,
 /* The first two CPUs the process may use: clients on the first, the server
  * on the second; with only one, both share it. */
 static gboolean
-choose_cpus (int *ret_client,
-             int *ret_server)
+choose_cpus (int *ret_client, int *ret_server)
 {
   cpu_set_t set;
   int found[2] = { -1, -1 };
@@ -377,9 +360,7 @@ pin_self (int cpu)
 }
 
 static KankyoTagSpec *
-register_spec (guint          k,
-               guint16        address,
-               KankyoDataType type)
+register_spec (guint k, guint16 address, KankyoDataType type)
 {
   KankyoTagSpec *spec = kankyo_tag_spec_new ();
 
@@ -395,8 +376,7 @@ register_spec (guint          k,
 }
 
 static KankyoTagSpec *
-status_spec (const char      *name,
-             KankyoValueType  type)
+status_spec (const char *name, KankyoValueType type)
 {
   KankyoTagSpec *spec = kankyo_tag_spec_new ();
 
@@ -433,9 +413,7 @@ add_tags (Bench *b)
 }
 
 static gboolean
-bench_setup (Bench *b,
-             int    client_cpu,
-             int    server_cpu)
+bench_setup (Bench *b, int client_cpu, int server_cpu)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (KankyoDriver) driver = NULL;
@@ -474,11 +452,10 @@ bench_setup (Bench *b,
   port = kankyo_server_get_port (b->server);
 
   b->bare = modbus_new_tcp ("127.0.0.1", port);
-  if (b->bare == NULL || modbus_set_slave (b->bare, UNIT_ID) == -1
-      || modbus_connect (b->bare) == -1)
+  if (b->bare == NULL || modbus_set_slave (b->bare, UNIT_ID) == -1 || modbus_connect (b->bare) == -1)
     {
-      g_printerr ("bench-poll: bare libmodbus cannot connect to 127.0.0.1:%u: %s\n",
-                  port, modbus_strerror (errno));
+      g_printerr ("bench-poll: bare libmodbus cannot connect to 127.0.0.1:%u: %s\n", port,
+                  modbus_strerror (errno));
       return FALSE;
     }
 
@@ -504,8 +481,8 @@ bench_setup (Bench *b,
   b->worker = kankyo_device_worker_new (&config, connection, b->store, b->tag_ids, N_TAGS);
   if (kankyo_device_worker_get_n_blocks (b->worker) != 1)
     {
-      g_printerr ("bench-poll: the %u registers planned to %u reads, expected 1\n",
-                  N_REGISTERS, kankyo_device_worker_get_n_blocks (b->worker));
+      g_printerr ("bench-poll: the %u registers planned to %u reads, expected 1\n", N_REGISTERS,
+                  kankyo_device_worker_get_n_blocks (b->worker));
       return FALSE;
     }
   return TRUE;
@@ -531,8 +508,7 @@ bench_clear (Bench *b)
 }
 
 static int
-compare_doubles (const void *a,
-                 const void *b)
+compare_doubles (const void *a, const void *b)
 {
   double x = *(const double *) a;
   double y = *(const double *) b;
@@ -541,18 +517,14 @@ compare_doubles (const void *a,
 }
 
 static double
-median (double *values,
-        guint   n)
+median (double *values, guint n)
 {
   qsort (values, n, sizeof *values, compare_doubles);
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
 }
 
 static void
-print_figure (const char *name,
-              double      value,
-              const char *format,
-              const char *target)
+print_figure (const char *name, double value, const char *format, const char *target)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
@@ -560,21 +532,18 @@ print_figure (const char *name,
 }
 
 static void
-print_round (guint        n,
-             const char  *loop,
-             const Round *r)
+print_round (guint n, const char *loop, const Round *r)
 {
   char rate[G_ASCII_DTOSTR_BUF_SIZE];
   char cpu[G_ASCII_DTOSTR_BUF_SIZE];
 
-  printf ("# round %u %s: %" G_GUINT64_FORMAT " polls, %s reads/s, %s us CPU/poll\n", n, loop,
-          r->polls, g_ascii_formatd (rate, sizeof rate, "%.0f", r->polls / r->wall_s),
+  printf ("# round %u %s: %" G_GUINT64_FORMAT " polls, %s reads/s, %s us CPU/poll\n", n, loop, r->polls,
+          g_ascii_formatd (rate, sizeof rate, "%.0f", r->polls / r->wall_s),
           g_ascii_formatd (cpu, sizeof cpu, "%.2f", r->cpu_us / (double) r->polls));
 }
 
 static gboolean
-round_seconds_from_env (gboolean  smoke,
-                        double   *ret_seconds)
+round_seconds_from_env (gboolean smoke, double *ret_seconds)
 {
   const char *text = g_getenv ("KANKYO_BENCH_SECONDS");
   char *end = NULL;
@@ -600,9 +569,7 @@ round_seconds_from_env (gboolean  smoke,
 /* Alternating rounds, bare first in odd ones; TRUE when the values were
  * right and, outside --smoke, the ratio met its target. */
 static gboolean
-run_rounds (Bench    *b,
-            gboolean  smoke,
-            double    seconds)
+run_rounds (Bench *b, gboolean smoke, double seconds)
 {
   guint n_rounds = smoke ? 1 : N_ROUNDS;
   double bare_rate[N_ROUNDS], engine_rate[N_ROUNDS];
@@ -651,23 +618,22 @@ run_rounds (Bench    *b,
 
   if (!smoke && !(ratio >= TARGET_RATIO))
     {
-      g_printerr ("bench-poll: the engine reads at %s of bare libmodbus' rate; the target is "
-                  TARGET_RATIO_TEXT "\n", g_ascii_formatd (buf, sizeof buf, "%.3f", ratio));
+      g_printerr (
+          "bench-poll: the engine reads at %s of bare libmodbus' rate; the target is " TARGET_RATIO_TEXT "\n",
+          g_ascii_formatd (buf, sizeof buf, "%.3f", ratio));
       return FALSE;
     }
   return TRUE;
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   gboolean smoke = FALSE;
-  const GOptionEntry entries[] = {
-    { "smoke", 0, 0, G_OPTION_ARG_NONE, &smoke,
-      "Run one short round of each loop and check correctness, not speed", NULL },
-    G_OPTION_ENTRY_NULL
-  };
+  const GOptionEntry entries[]
+      = { { "smoke", 0, 0, G_OPTION_ARG_NONE, &smoke,
+            "Run one short round of each loop and check correctness, not speed", NULL },
+          G_OPTION_ENTRY_NULL };
   g_autoptr (GOptionContext) options = NULL;
   g_autoptr (GError) error = NULL;
   Bench b = { 0 };

@@ -15,11 +15,10 @@
 #include "kankyo-audit.h"
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
-  g_autoptr(KankyoAudit) audit = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KankyoAudit) audit = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (argc != 2)
     {
@@ -40,9 +39,8 @@ main (int    argc,
       g_autofree char *value = g_strdup_printf ("%" G_GUINT64_FORMAT, i);
       gint64 seq;
 
-      if (!kankyo_audit_append (audit, "burst", "write.request", "burst.counter",
-                                NULL, value, "kill -9 test", "pending",
-                                &seq, &error))
+      if (!kankyo_audit_append (audit, "burst", "write.request", "burst.counter", NULL, value, "kill -9 test",
+                                "pending", &seq, &error))
         {
           fprintf (stderr, "audit-burst: %s\n", error->message);
           return 1;

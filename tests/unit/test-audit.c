@@ -37,31 +37,21 @@ db_path (const char *name)
 
 /* Record i of a test trail; varied so that NULL, "" and text all occur. */
 static gboolean
-append_test_record (KankyoAudit  *audit,
-                    guint         i,
-                    gint64       *ret_seq,
-                    GError      **error)
+append_test_record (KankyoAudit *audit, guint i, gint64 *ret_seq, GError **error)
 {
   g_autofree char *old_value = g_strdup_printf ("%u.0", 20 + i);
   g_autofree char *new_value = g_strdup_printf ("%u.5", 20 + i);
 
-  return kankyo_audit_append (audit,
-                              i % 2 == 0 ? "alice" : "bob",
-                              "write.request",
-                              "room1.setpoint",
-                              old_value,
-                              new_value,
-                              i % 3 == 0 ? NULL : (i % 3 == 1 ? "" : "batch 42 start"),
-                              "pending",
-                              ret_seq, error);
+  return kankyo_audit_append (audit, i % 2 == 0 ? "alice" : "bob", "write.request", "room1.setpoint",
+                              old_value, new_value, i % 3 == 0 ? NULL : (i % 3 == 1 ? "" : "batch 42 start"),
+                              "pending", ret_seq, error);
 }
 
 static char *
-make_trail (const char *name,
-            guint       n_records)
+make_trail (const char *name, guint n_records)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KankyoAudit) audit = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoAudit) audit = NULL;
   char *path = db_path (name);
 
   audit = kankyo_audit_open (path, &error);
@@ -88,8 +78,7 @@ raw_open (const char *path)
 }
 
 static void
-raw_exec (sqlite3    *db,
-          const char *sql)
+raw_exec (sqlite3 *db, const char *sql)
 {
   char *message = NULL;
 
@@ -99,9 +88,7 @@ raw_exec (sqlite3    *db,
 
 /* Returns the error code; *ret_message is the error text, if any. */
 static int
-raw_exec_rc (sqlite3     *db,
-             const char  *sql,
-             char       **ret_message)
+raw_exec_rc (sqlite3 *db, const char *sql, char **ret_message)
 {
   char *message = NULL;
   int rc = sqlite3_exec (db, sql, NULL, NULL, &message);
@@ -112,10 +99,9 @@ raw_exec_rc (sqlite3     *db,
 }
 
 static char *
-raw_query_text (sqlite3    *db,
-                const char *sql)
+raw_query_text (sqlite3 *db, const char *sql)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
 
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
@@ -125,11 +111,12 @@ raw_query_text (sqlite3    *db,
 static void
 drop_triggers (sqlite3 *db)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
 
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT name FROM sqlite_master WHERE type = 'trigger'",
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_prepare_v2 (db, "SELECT name FROM sqlite_master WHERE type = 'trigger'", -1, &stmt, NULL), ==,
+      SQLITE_OK);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     g_ptr_array_add (names, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
 
@@ -142,8 +129,7 @@ drop_triggers (sqlite3 *db)
 
 /* The encoding as kankyo-audit.c describes it, written independently. */
 static void
-put_be64 (GByteArray *buf,
-          guint64     value)
+put_be64 (GByteArray *buf, guint64 value)
 {
   for (int shift = 56; shift >= 0; shift -= 8)
     {
@@ -153,8 +139,7 @@ put_be64 (GByteArray *buf,
 }
 
 static void
-put_field (GByteArray *buf,
-           const char *text)
+put_field (GByteArray *buf, const char *text)
 {
   guint8 flag = text != NULL ? 1 : 0;
 
@@ -168,7 +153,7 @@ put_field (GByteArray *buf,
 static char *
 independent_hash (const KankyoAuditRecord *r)
 {
-  g_autoptr(GByteArray) buf = g_byte_array_new ();
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
 
   g_byte_array_append (buf, (const guint8 *) "kankyo-audit-1", strlen ("kankyo-audit-1") + 1);
   put_be64 (buf, r->seq);
@@ -187,8 +172,8 @@ independent_hash (const KankyoAuditRecord *r)
 static GPtrArray *
 list_all (const char *path)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KankyoAudit) audit = kankyo_audit_open_readonly (path, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoAudit) audit = kankyo_audit_open_readonly (path, &error);
   GPtrArray *records;
 
   g_assert_no_error (error);
@@ -198,12 +183,11 @@ list_all (const char *path)
 }
 
 static KankyoAuditRecord *
-get_record (const char *path,
-            gint64      seq)
+get_record (const char *path, gint64 seq)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KankyoAudit) audit = kankyo_audit_open_readonly (path, &error);
-  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoAudit) audit = kankyo_audit_open_readonly (path, &error);
+  g_autoptr (GPtrArray) records = NULL;
 
   g_assert_no_error (error);
   records = kankyo_audit_list (audit, seq - 1, 1, &error);
@@ -216,11 +200,10 @@ get_record (const char *path,
 /* Verifies through a read-only handle, as an auditor would, and logs what
  * was found so a failing test shows the report. */
 static GPtrArray *
-verify_path (const char *path,
-             gint64     *ret_count)
+verify_path (const char *path, gint64 *ret_count)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KankyoAudit) audit = kankyo_audit_open_readonly (path, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoAudit) audit = kankyo_audit_open_readonly (path, &error);
   GPtrArray *findings = NULL;
 
   g_assert_no_error (error);
@@ -236,9 +219,7 @@ verify_path (const char *path,
 }
 
 static KankyoAuditFinding *
-find_finding (GPtrArray              *findings,
-              KankyoAuditFindingKind  kind,
-              gint64                  seq)
+find_finding (GPtrArray *findings, KankyoAuditFindingKind kind, gint64 seq)
 {
   for (guint i = 0; i < findings->len; i++)
     {
@@ -253,9 +234,7 @@ find_finding (GPtrArray              *findings,
 /* g_error() rather than g_assert(), so the compiler knows the result is
  * never NULL. */
 static KankyoAuditFinding *
-require_finding (GPtrArray              *findings,
-                 KankyoAuditFindingKind  kind,
-                 gint64                  seq)
+require_finding (GPtrArray *findings, KankyoAuditFindingKind kind, gint64 seq)
 {
   KankyoAuditFinding *f = find_finding (findings, kind, seq);
 
@@ -266,8 +245,7 @@ require_finding (GPtrArray              *findings,
 }
 
 static guint
-count_kind (GPtrArray              *findings,
-            KankyoAuditFindingKind  kind)
+count_kind (GPtrArray *findings, KankyoAuditFindingKind kind)
 {
   guint n = 0;
 
@@ -277,10 +255,9 @@ count_kind (GPtrArray              *findings,
 }
 
 static void
-assert_intact (const char *path,
-               gint64      expected_count)
+assert_intact (const char *path, gint64 expected_count)
 {
-  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
   gint64 count = -1;
 
   findings = verify_path (path, &count);
@@ -291,10 +268,9 @@ assert_intact (const char *path,
 /* The tampering steps, each through a connection of its own. */
 
 static void
-tamper (const char *path,
-        const char *sql)
+tamper (const char *path, const char *sql)
 {
-  g_autoptr(sqlite3) db = raw_open (path);
+  g_autoptr (sqlite3) db = raw_open (path);
 
   drop_triggers (db);
   raw_exec (db, sql);
@@ -303,21 +279,19 @@ tamper (const char *path,
 static void
 tamper_swap_3_and_4 (const char *path)
 {
-  tamper (path,
-          "UPDATE audit SET seq = -1 WHERE seq = 4;"
-          "UPDATE audit SET seq = 4 WHERE seq = 3;"
-          "UPDATE audit SET seq = 3 WHERE seq = -1;");
+  tamper (path, "UPDATE audit SET seq = -1 WHERE seq = 4;"
+                "UPDATE audit SET seq = 4 WHERE seq = 3;"
+                "UPDATE audit SET seq = 3 WHERE seq = -1;");
 }
 
 /* An intruder who knows the encoding changes a value and recomputes the
  * record's own hash. */
 static void
-tamper_rehash (const char *path,
-               gint64      seq)
+tamper_rehash (const char *path, gint64 seq)
 {
-  g_autoptr(KankyoAuditRecord) record = get_record (path, seq);
-  g_autoptr(sqlite3) db = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (KankyoAuditRecord) record = get_record (path, seq);
+  g_autoptr (sqlite3) db = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autofree char *hash = NULL;
 
   g_free (record->new_value);
@@ -326,8 +300,9 @@ tamper_rehash (const char *path,
 
   db = raw_open (path);
   drop_triggers (db);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "UPDATE audit SET new_value = ?1, hash = ?2 WHERE seq = ?3",
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_prepare_v2 (db, "UPDATE audit SET new_value = ?1, hash = ?2 WHERE seq = ?3", -1, &stmt, NULL),
+      ==, SQLITE_OK);
   sqlite3_bind_text (stmt, 1, record->new_value, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, hash, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 3, seq);
@@ -341,13 +316,13 @@ static void
 test_open_create (void)
 {
   g_autofree char *path = db_path ("create.db");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(sqlite3) db = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (sqlite3) db = NULL;
   g_autofree char *version = NULL;
   g_autofree char *journal = NULL;
 
   {
-    g_autoptr(KankyoAudit) audit = kankyo_audit_open (path, &error);
+    g_autoptr (KankyoAudit) audit = kankyo_audit_open (path, &error);
     g_assert_no_error (error);
     g_assert_nonnull (audit);
   }
@@ -362,7 +337,7 @@ test_open_create (void)
 
   /* Reopening an existing trail keeps it as it is. */
   {
-    g_autoptr(KankyoAudit) audit = kankyo_audit_open (path, &error);
+    g_autoptr (KankyoAudit) audit = kankyo_audit_open (path, &error);
     gint64 seq = 0;
 
     g_assert_no_error (error);
@@ -371,7 +346,7 @@ test_open_create (void)
     g_assert_cmpint (seq, ==, 1);
   }
   {
-    g_autoptr(KankyoAudit) audit = kankyo_audit_open (path, &error);
+    g_autoptr (KankyoAudit) audit = kankyo_audit_open (path, &error);
     gint64 seq = 0;
 
     g_assert_no_error (error);
@@ -387,7 +362,7 @@ test_open_errors (void)
   g_autofree char *missing = db_path ("no-such-dir/audit.db");
   g_autofree char *absent = db_path ("absent.db");
   g_autofree char *foreign = db_path ("foreign.db");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   KankyoAudit *audit;
 
   audit = kankyo_audit_open (missing, &error);
@@ -407,7 +382,7 @@ test_open_errors (void)
   /* Another program's database is refused, read-write or not, and left
    * alone. */
   {
-    g_autoptr(sqlite3) db = NULL;
+    g_autoptr (sqlite3) db = NULL;
     g_autofree char *tables = NULL;
 
     g_assert_cmpint (sqlite3_open (foreign, &db), ==, SQLITE_OK);
@@ -434,7 +409,7 @@ test_open_errors (void)
   /* A newer schema is refused rather than misread. */
   {
     g_autofree char *path = make_trail ("newer.db", 1);
-    g_autoptr(sqlite3) db = raw_open (path);
+    g_autoptr (sqlite3) db = raw_open (path);
 
     raw_exec (db, "PRAGMA user_version = 2");
     audit = kankyo_audit_open (path, &error);
@@ -448,13 +423,13 @@ static void
 test_append_chain (void)
 {
   g_autofree char *path = db_path ("chain.db");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) records = NULL;
   gint64 before = g_get_real_time ();
   gint64 after;
 
   {
-    g_autoptr(KankyoAudit) audit = kankyo_audit_open (path, &error);
+    g_autoptr (KankyoAudit) audit = kankyo_audit_open (path, &error);
 
     g_assert_no_error (error);
     for (guint i = 1; i <= 10; i++)
@@ -475,8 +450,7 @@ test_append_chain (void)
   for (guint i = 0; i < records->len; i++)
     {
       KankyoAuditRecord *r = records->pdata[i];
-      const char *expected_prev = i == 0 ? ZERO_HASH
-                                         : ((KankyoAuditRecord *) records->pdata[i - 1])->hash;
+      const char *expected_prev = i == 0 ? ZERO_HASH : ((KankyoAuditRecord *) records->pdata[i - 1])->hash;
 
       g_assert_cmpint (r->seq, ==, i + 1);
       g_assert_cmpint (r->time_us, >=, before);
@@ -493,7 +467,7 @@ static void
 test_append_encoding (void)
 {
   g_autofree char *path = make_trail ("encoding.db", 6);
-  g_autoptr(GPtrArray) records = list_all (path);
+  g_autoptr (GPtrArray) records = list_all (path);
   gboolean saw_null = FALSE;
   gboolean saw_empty = FALSE;
 
@@ -527,8 +501,8 @@ static void
 test_append_invalid (void)
 {
   g_autofree char *path = db_path ("invalid.db");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KankyoAudit) audit = kankyo_audit_open (path, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoAudit) audit = kankyo_audit_open (path, &error);
   g_autofree char *at_limit = g_strnfill (4096, 'x');
   g_autofree char *too_long = g_strnfill (4097, 'x');
   const char *bad_utf8 = "21\xff\xfe";
@@ -556,9 +530,8 @@ test_append_invalid (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_test_message ("case %u", i);
-      g_assert_false (kankyo_audit_append (audit, cases[i].actor, cases[i].action,
-                                           cases[i].target, cases[i].old_value,
-                                           cases[i].new_value, cases[i].reason,
+      g_assert_false (kankyo_audit_append (audit, cases[i].actor, cases[i].action, cases[i].target,
+                                           cases[i].old_value, cases[i].new_value, cases[i].reason,
                                            cases[i].result, &seq, &error));
       g_assert_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_INVALID);
       g_assert_nonnull (strstr (error->message, path));
@@ -567,8 +540,8 @@ test_append_invalid (void)
     }
 
   /* Exactly at the limit is fine, in every field. */
-  g_assert_true (kankyo_audit_append (audit, at_limit, at_limit, at_limit, at_limit,
-                                      at_limit, at_limit, at_limit, &seq, &error));
+  g_assert_true (kankyo_audit_append (audit, at_limit, at_limit, at_limit, at_limit, at_limit, at_limit,
+                                      at_limit, &seq, &error));
   g_assert_no_error (error);
   g_assert_cmpint (seq, ==, 1);
 
@@ -580,8 +553,8 @@ static void
 test_append_readonly (void)
 {
   g_autofree char *path = make_trail ("readonly.db", 2);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KankyoAudit) audit = kankyo_audit_open_readonly (path, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoAudit) audit = kankyo_audit_open_readonly (path, &error);
   gint64 seq = -42;
 
   g_assert_no_error (error);
@@ -599,17 +572,17 @@ static void
 test_append_reader_does_not_block (void)
 {
   g_autofree char *path = make_trail ("reader.db", 3);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KankyoAudit) audit = kankyo_audit_open (path, &error);
-  g_autoptr(sqlite3) reader = raw_open (path);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoAudit) audit = kankyo_audit_open (path, &error);
+  g_autoptr (sqlite3) reader = raw_open (path);
+  g_autoptr (sqlite3_stmt) stmt = NULL;
   gint64 start;
   gint64 seq = 0;
 
   g_assert_no_error (error);
   raw_exec (reader, "BEGIN");
-  g_assert_cmpint (sqlite3_prepare_v2 (reader, "SELECT seq FROM audit ORDER BY seq",
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (reader, "SELECT seq FROM audit ORDER BY seq", -1, &stmt, NULL), ==,
+                   SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
 
   start = g_get_monotonic_time ();
@@ -640,7 +613,7 @@ append_thread (gpointer user_data)
 
   for (guint i = 0; i < data->n; i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       gint64 seq = 0;
 
       g_assert_true (append_test_record (data->audit, i, &seq, &error));
@@ -654,16 +627,16 @@ static void
 test_append_threads (void)
 {
   g_autofree char *path = db_path ("threads.db");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KankyoAudit) audit = kankyo_audit_open (path, &error);
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoAudit) audit = kankyo_audit_open (path, &error);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
   ThreadData data[4];
   GThread *threads[4];
 
   g_assert_no_error (error);
   for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
     {
-      data[t] = (ThreadData) { audit, 25, g_array_new (FALSE, FALSE, sizeof (gint64)) };
+      data[t] = (ThreadData){ audit, 25, g_array_new (FALSE, FALSE, sizeof (gint64)) };
       threads[t] = g_thread_new ("append", append_thread, &data[t]);
     }
   for (guint t = 0; t < G_N_ELEMENTS (threads); t++)
@@ -690,11 +663,11 @@ static void
 test_list_order (void)
 {
   g_autofree char *path = make_trail ("list.db", 5);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KankyoAudit) audit = kankyo_audit_open_readonly (path, &error);
-  g_autoptr(GPtrArray) all = NULL;
-  g_autoptr(GPtrArray) page = NULL;
-  g_autoptr(GPtrArray) none = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoAudit) audit = kankyo_audit_open_readonly (path, &error);
+  g_autoptr (GPtrArray) all = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (GPtrArray) none = NULL;
   GPtrArray *bad;
 
   g_assert_no_error (error);
@@ -745,7 +718,7 @@ static void
 test_protect_triggers (void)
 {
   g_autofree char *path = make_trail ("triggers.db", 5);
-  g_autoptr(sqlite3) db = raw_open (path);
+  g_autoptr (sqlite3) db = raw_open (path);
   const char *refused[] = {
     "UPDATE audit SET actor = 'mallory' WHERE seq = 3",
     "UPDATE audit SET seq = 9 WHERE seq = 5",
@@ -789,9 +762,9 @@ static void
 test_verify_edited (void)
 {
   g_autofree char *path = make_trail ("edited.db", 10);
-  g_autoptr(KankyoAuditRecord) r = get_record (path, 5);
-  g_autoptr(GPtrArray) findings = NULL;
-  g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc (r->time_us / G_USEC_PER_SEC);
+  g_autoptr (KankyoAuditRecord) r = get_record (path, 5);
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autoptr (GDateTime) when = g_date_time_new_from_unix_utc (r->time_us / G_USEC_PER_SEC);
   g_autofree char *when_text = g_date_time_format (when, "%Y-%m-%d %H:%M:%S");
   g_autofree char *expected = NULL;
   KankyoAuditFinding *f;
@@ -808,7 +781,8 @@ test_verify_edited (void)
 
   expected = g_strdup_printf ("record 5 (%s UTC, write.request by %s on room1.setpoint) was "
                               "edited after it was written: its content no longer matches "
-                              "its hash", when_text, r->actor);
+                              "its hash",
+                              when_text, r->actor);
   g_assert_cmpstr (f->message, ==, expected);
   g_assert_cmpstr (kankyo_audit_finding_kind_to_string (f->kind), ==, "edited");
 }
@@ -818,7 +792,7 @@ static void
 test_verify_deleted (void)
 {
   g_autofree char *path = make_trail ("deleted.db", 10);
-  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
   KankyoAuditFinding *f;
   gint64 count = 0;
 
@@ -838,7 +812,7 @@ static void
 test_verify_deleted_start (void)
 {
   g_autofree char *path = make_trail ("deleted-start.db", 6);
-  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
   KankyoAuditFinding *f;
 
   tamper (path, "DELETE FROM audit WHERE seq <= 2");
@@ -856,7 +830,7 @@ static void
 test_verify_reordered (void)
 {
   g_autofree char *path = make_trail ("reordered.db", 10);
-  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
   KankyoAuditFinding *f;
 
   tamper_swap_3_and_4 (path);
@@ -878,7 +852,7 @@ static void
 test_verify_reordered_link (void)
 {
   g_autofree char *path = make_trail ("reordered-link.db", 8);
-  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
   KankyoAuditFinding *f;
 
   tamper_swap_3_and_4 (path);
@@ -897,7 +871,7 @@ static void
 test_verify_tail (void)
 {
   g_autofree char *path = make_trail ("tail.db", 10);
-  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
   KankyoAuditFinding *f;
   gint64 count = 0;
 
@@ -918,7 +892,7 @@ static void
 test_verify_rehashed (void)
 {
   g_autofree char *path = make_trail ("rehashed.db", 10);
-  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
   KankyoAuditFinding *f;
 
   tamper_rehash (path, 5);
@@ -937,7 +911,7 @@ static void
 test_verify_rehashed_last (void)
 {
   g_autofree char *path = make_trail ("rehashed-last.db", 10);
-  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
   KankyoAuditFinding *f;
 
   tamper_rehash (path, 10);
@@ -956,11 +930,11 @@ static void
 test_verify_bypass (void)
 {
   g_autofree char *path = make_trail ("bypass.db", 4);
-  g_autoptr(KankyoAuditRecord) last = get_record (path, 4);
-  g_autoptr(KankyoAuditRecord) forged = g_new0 (KankyoAuditRecord, 1);
-  g_autoptr(sqlite3) db = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr (KankyoAuditRecord) last = get_record (path, 4);
+  g_autoptr (KankyoAuditRecord) forged = g_new0 (KankyoAuditRecord, 1);
+  g_autoptr (sqlite3) db = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
   g_autofree char *hash = NULL;
   KankyoAuditFinding *f;
 
@@ -972,8 +946,11 @@ test_verify_bypass (void)
   hash = independent_hash (forged);
 
   db = raw_open (path);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "INSERT INTO audit (seq, time_us, actor, action, prev_hash, hash)"
-                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "INSERT INTO audit (seq, time_us, actor, action, prev_hash, hash)"
+                                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                       -1, &stmt, NULL),
+                   ==, SQLITE_OK);
   sqlite3_bind_int64 (stmt, 1, forged->seq);
   sqlite3_bind_int64 (stmt, 2, forged->time_us);
   sqlite3_bind_text (stmt, 3, forged->actor, -1, SQLITE_STATIC);
@@ -997,7 +974,7 @@ static void
 test_verify_combined (void)
 {
   g_autofree char *path = make_trail ("combined.db", 15);
-  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
   gint64 count = 0;
 
   tamper_swap_3_and_4 (path);
@@ -1025,7 +1002,7 @@ test_crash_kill9 (void)
   const char *build_dir = g_getenv ("KANKYO_BUILD_DIR");
   g_autofree char *burst = NULL;
   g_autofree char *path = db_path ("crash.db");
-  g_autoptr(GArray) printed = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GArray) printed = g_array_new (FALSE, FALSE, sizeof (gint64));
 
   if (build_dir == NULL)
     {
@@ -1038,9 +1015,9 @@ test_crash_kill9 (void)
   for (guint round = 0; round < BURST_ROUNDS; round++)
     {
       const char *argv[] = { burst, path, NULL };
-      g_autoptr(GError) error = NULL;
-      g_autoptr(sqlite3) db = NULL;
-      g_autoptr(GPtrArray) findings = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (sqlite3) db = NULL;
+      g_autoptr (GPtrArray) findings = NULL;
       g_autofree char *integrity = NULL;
       char line[64];
       guint first_of_round = printed->len;
@@ -1050,9 +1027,8 @@ test_crash_kill9 (void)
       FILE *out;
       int status;
 
-      g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, NULL,
-                                               G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                               &pid, NULL, &out_fd, NULL, &error));
+      g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                               NULL, &pid, NULL, &out_fd, NULL, &error));
       g_assert_no_error (error);
       out = fdopen (out_fd, "r");
       g_assert_nonnull (out);
@@ -1063,8 +1039,7 @@ test_crash_kill9 (void)
         {
           gint64 seq;
 
-          g_assert_true (g_ascii_string_to_signed (g_strchomp (line), 10, 1, G_MAXINT64,
-                                                   &seq, &error));
+          g_assert_true (g_ascii_string_to_signed (g_strchomp (line), 10, 1, G_MAXINT64, &seq, &error));
           g_assert_no_error (error);
           if (printed->len > first_of_round)
             g_assert_cmpint (seq, ==, g_array_index (printed, gint64, printed->len - 1) + 1);
@@ -1085,9 +1060,8 @@ test_crash_kill9 (void)
       g_assert_cmpint (WTERMSIG (status), ==, SIGKILL);
       g_spawn_close_pid (pid);
 
-      g_test_message ("round %u: %u records reported durable, up to %" G_GINT64_FORMAT,
-                      round, printed->len - first_of_round,
-                      g_array_index (printed, gint64, printed->len - 1));
+      g_test_message ("round %u: %u records reported durable, up to %" G_GINT64_FORMAT, round,
+                      printed->len - first_of_round, g_array_index (printed, gint64, printed->len - 1));
 
       findings = verify_path (path, NULL);
       g_assert_cmpuint (findings->len, ==, 0);
@@ -1097,11 +1071,12 @@ test_crash_kill9 (void)
       g_assert_cmpstr (integrity, ==, "ok");
       for (guint i = 0; i < printed->len; i++)
         {
-          g_autoptr(sqlite3_stmt) stmt = NULL;
+          g_autoptr (sqlite3_stmt) stmt = NULL;
           gint64 seq = g_array_index (printed, gint64, i);
 
-          g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM audit WHERE seq = ?1",
-                                               -1, &stmt, NULL), ==, SQLITE_OK);
+          g_assert_cmpint (
+              sqlite3_prepare_v2 (db, "SELECT count(*) FROM audit WHERE seq = ?1", -1, &stmt, NULL), ==,
+              SQLITE_OK);
           sqlite3_bind_int64 (stmt, 1, seq);
           g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
           if (sqlite3_column_int64 (stmt, 0) != 1)
@@ -1113,7 +1088,7 @@ test_crash_kill9 (void)
 static void
 remove_tree (const char *path)
 {
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   const char *name;
 
   if (dir != NULL)
@@ -1132,10 +1107,9 @@ remove_tree (const char *path)
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   int status;
 
   g_test_init (&argc, &argv, NULL);

@@ -132,9 +132,9 @@ test_random (void)
       guint gap = (guint) g_test_rand_int_range (0, 5);
 
       for (guint i = 0; i < n; i++)
-        g_ptr_array_add (specs, tag (KANKYO_AREA_HOLDING_REGISTER, (guint) g_test_rand_int_range (0, 600),
-                                     (KankyoDataType) g_test_rand_int_range (KANKYO_DATA_INT16,
-                                                                             KANKYO_DATA_FLOAT64 + 1)));
+        g_ptr_array_add (
+            specs, tag (KANKYO_AREA_HOLDING_REGISTER, (guint) g_test_rand_int_range (0, 600),
+                        (KankyoDataType) g_test_rand_int_range (KANKYO_DATA_INT16, KANKYO_DATA_FLOAT64 + 1)));
       blocks = kankyo_block_plan_build ((KankyoTagSpec *const *) specs->pdata, specs->len, gap, &placements);
       check_cover (specs, blocks, placements);
       for (guint b = 1; b < blocks->len; b++)

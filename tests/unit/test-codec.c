@@ -92,7 +92,7 @@ test_integers (void)
 static void
 test_scaling (void)
 {
-  static const guint16 raw[] = { 0xFF85 };  /* -123 */
+  static const guint16 raw[] = { 0xFF85 }; /* -123 */
   static const guint16 raw_offset[] = { 1000 };
   g_auto (KankyoValue) v = KANKYO_VALUE_INIT;
   KankyoRegisterSpec s = spec_of (KANKYO_DATA_INT16, KANKYO_WORD_ORDER_ABCD);
@@ -132,7 +132,7 @@ test_bits (void)
   g_assert_true (v.v.b);
   kankyo_value_set_bool (&v, FALSE);
   g_assert_true (kankyo_register_encode (&s, &v, words, NULL));
-  g_assert_cmphex (words[0], ==, 0xA5E0);  /* only bit 4 changed */
+  g_assert_cmphex (words[0], ==, 0xA5E0); /* only bit 4 changed */
 
   s = spec_of (KANKYO_DATA_BITFIELD, KANKYO_WORD_ORDER_ABCD);
   s.bit = 8;
@@ -245,7 +245,7 @@ test_names (void)
 static void
 test_round_trip_random (void)
 {
-  static const KankyoDataType types[] = { KANKYO_DATA_INT16, KANKYO_DATA_UINT16, KANKYO_DATA_INT32,
+  static const KankyoDataType types[] = { KANKYO_DATA_INT16,  KANKYO_DATA_UINT16,  KANKYO_DATA_INT32,
                                           KANKYO_DATA_UINT32, KANKYO_DATA_FLOAT32, KANKYO_DATA_FLOAT64 };
 
   for (guint i = 0; i < 20000; i++)

@@ -28,8 +28,8 @@ static void
 test_rtu (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (KankyoEndpoint) ep =
-    kankyo_endpoint_parse ("rtu:///dev/ttyUSB0?baud=57600&parity=e&stop=2&data=7&byte-timeout=50", &error);
+  g_autoptr (KankyoEndpoint) ep = kankyo_endpoint_parse (
+      "rtu:///dev/ttyUSB0?baud=57600&parity=e&stop=2&data=7&byte-timeout=50", &error);
 
   g_assert_no_error (error);
   g_assert_cmpint (ep->transport, ==, KANKYO_TRANSPORT_RTU);

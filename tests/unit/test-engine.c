@@ -238,8 +238,8 @@ write_cb (GObject *source, GAsyncResult *res, gpointer data)
 }
 
 static void
-do_write (Fixture *f, const char *tag, const char *value, const char *actor, const char *reason,
-          WriteResult *r)
+do_write (
+    Fixture *f, const char *tag, const char *value, const char *actor, const char *reason, WriteResult *r)
 {
   gint64 start = g_get_monotonic_time ();
 
@@ -262,7 +262,8 @@ static GPtrArray *
 audit_records (Fixture *f)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (KankyoAudit) audit = kankyo_audit_open_readonly (kankyo_engine_get_audit_path (f->engine), &error);
+  g_autoptr (KankyoAudit) audit
+      = kankyo_audit_open_readonly (kankyo_engine_get_audit_path (f->engine), &error);
   GPtrArray *records;
 
   g_assert_no_error (error);
@@ -359,8 +360,8 @@ test_write_refused (Fixture *f, gconstpointer data)
   records = audit_records (f);
   g_assert_cmpuint (records->len, ==, audited);
   for (guint i = 0; i < records->len; i++)
-    g_assert_true (g_str_has_prefix (((KankyoAuditRecord *) g_ptr_array_index (records, i))->result,
-                                     "rejected: "));
+    g_assert_true (
+        g_str_has_prefix (((KankyoAuditRecord *) g_ptr_array_index (records, i))->result, "rejected: "));
 }
 
 static void
@@ -373,7 +374,8 @@ test_write_device_down (Fixture *f, gconstpointer data)
 
   g_assert_cmpint (wait_for_quality (f, "room1.setpoint", KANKYO_QUALITY_GOOD, 3000), >=, 0);
   kankyo_sim_host_set_server_faults (f->sim, 0, &drop);
-  g_assert_cmpint (wait_for_quality (f, "room1.setpoint", KANKYO_QUALITY_BAD_COMMUNICATION_ERROR, 3000), >=, 0);
+  g_assert_cmpint (wait_for_quality (f, "room1.setpoint", KANKYO_QUALITY_BAD_COMMUNICATION_ERROR, 3000), >=,
+                   0);
   do_write (f, "room1.setpoint", "24", "carol", "while down", &r);
   g_assert_false (r.ok);
   g_assert_error (r.error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_CONNECT);

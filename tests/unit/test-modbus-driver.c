@@ -32,8 +32,7 @@ static KankyoDriver *driver;
 /* ---- helpers ---- */
 
 static KankyoEndpoint
-tcp_endpoint (guint16 port,
-              guint   timeout_ms)
+tcp_endpoint (guint16 port, guint timeout_ms)
 {
   KankyoEndpoint endpoint = { 0 };
 
@@ -45,9 +44,7 @@ tcp_endpoint (guint16 port,
 }
 
 static KankyoServer *
-start_server (const KankyoEndpoint *endpoint,
-              guint8                unit_id,
-              KankyoRegisterBank   *bank)
+start_server (const KankyoEndpoint *endpoint, guint8 unit_id, KankyoRegisterBank *bank)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (KankyoServer) server = NULL;
@@ -72,8 +69,7 @@ new_client (const KankyoEndpoint *endpoint)
 }
 
 static KankyoConnection *
-connect_tcp_client (guint16 port,
-                    guint   timeout_ms)
+connect_tcp_client (guint16 port, guint timeout_ms)
 {
   KankyoEndpoint endpoint = tcp_endpoint (port, timeout_ms);
   g_autoptr (GError) error = NULL;
@@ -86,8 +82,7 @@ connect_tcp_client (guint16 port,
 }
 
 static void
-assert_message_contains (const GError *error,
-                         const char   *text)
+assert_message_contains (const GError *error, const char *text)
 {
   g_assert_nonnull (error);
   g_test_message ("error: %s", error->message);
@@ -95,10 +90,7 @@ assert_message_contains (const GError *error,
 }
 
 static void
-bank_set_register (KankyoRegisterBank *bank,
-                   KankyoArea          area,
-                   guint               address,
-                   guint16             value)
+bank_set_register (KankyoRegisterBank *bank, KankyoArea area, guint address, guint16 value)
 {
   guint n;
 
@@ -108,9 +100,7 @@ bank_set_register (KankyoRegisterBank *bank,
 }
 
 static guint16
-bank_get_register (KankyoRegisterBank *bank,
-                   KankyoArea          area,
-                   guint               address)
+bank_get_register (KankyoRegisterBank *bank, KankyoArea area, guint address)
 {
   guint16 value;
   guint n;
@@ -122,10 +112,7 @@ bank_get_register (KankyoRegisterBank *bank,
 }
 
 static void
-bank_set_bit (KankyoRegisterBank *bank,
-              KankyoArea          area,
-              guint               address,
-              guint8              value)
+bank_set_bit (KankyoRegisterBank *bank, KankyoArea area, guint address, guint8 value)
 {
   guint n;
 
@@ -135,9 +122,7 @@ bank_set_bit (KankyoRegisterBank *bank,
 }
 
 static guint8
-bank_get_bit (KankyoRegisterBank *bank,
-              KankyoArea          area,
-              guint               address)
+bank_get_bit (KankyoRegisterBank *bank, KankyoArea area, guint address)
 {
   guint8 value;
   guint n;
@@ -160,10 +145,7 @@ bank_write_serial (KankyoRegisterBank *bank)
 }
 
 static void
-bank_set_faults (KankyoRegisterBank *bank,
-                 gboolean            drop,
-                 guint               delay_ms,
-                 guint8              exception_code)
+bank_set_faults (KankyoRegisterBank *bank, gboolean drop, guint delay_ms, guint8 exception_code)
 {
   KankyoServerFaults faults = { drop, delay_ms, exception_code };
 
@@ -186,8 +168,7 @@ free_port (void)
   g_autoptr (GSocketAddress) bound = NULL;
   g_autoptr (GError) error = NULL;
 
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                         G_SOCKET_PROTOCOL_TCP, &error);
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_assert_no_error (error);
   loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   address = g_inet_socket_address_new (loopback, 0);
@@ -209,8 +190,7 @@ typedef struct
 } TcpFixture;
 
 static void
-tcp_fixture_set_up (TcpFixture   *fixture,
-                    gconstpointer user_data)
+tcp_fixture_set_up (TcpFixture *fixture, gconstpointer user_data)
 {
   KankyoEndpoint endpoint = tcp_endpoint (0, 0);
 
@@ -222,8 +202,7 @@ tcp_fixture_set_up (TcpFixture   *fixture,
 }
 
 static void
-tcp_fixture_tear_down (TcpFixture   *fixture,
-                       gconstpointer user_data)
+tcp_fixture_tear_down (TcpFixture *fixture, gconstpointer user_data)
 {
   g_clear_object (&fixture->client);
   kankyo_server_stop (fixture->server);
@@ -256,8 +235,7 @@ test_module_load_twice (void)
 }
 
 static void
-test_tcp_read (TcpFixture   *fixture,
-               gconstpointer user_data)
+test_tcp_read (TcpFixture *fixture, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   guint16 values[MAX_VALUES];
@@ -296,8 +274,8 @@ test_tcp_read (TcpFixture   *fixture,
   g_assert_cmpuint (values[10], ==, 0xAAAA);
 
   /* FC 4, the full 125 registers, ending at the last one */
-  kankyo_connection_read (fixture->client, 1, KANKYO_AREA_INPUT_REGISTER,
-                          N_REGISTERS - 125, 125, values, &error);
+  kankyo_connection_read (fixture->client, 1, KANKYO_AREA_INPUT_REGISTER, N_REGISTERS - 125, 125, values,
+                          &error);
   g_assert_no_error (error);
   for (guint i = 0; i < 125; i++)
     g_assert_cmpuint (values[i], ==, 0xF000 | (N_REGISTERS - 125 + i));
@@ -306,8 +284,7 @@ test_tcp_read (TcpFixture   *fixture,
 }
 
 static void
-test_tcp_write (TcpFixture   *fixture,
-                gconstpointer user_data)
+test_tcp_write (TcpFixture *fixture, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   guint16 values[MAX_VALUES];
@@ -349,19 +326,18 @@ test_tcp_write (TcpFixture   *fixture,
   /* FC 16, the full 123 registers, ending at the last one */
   for (guint i = 0; i < 123; i++)
     values[i] = (guint16) (0x8000 + i * 3);
-  kankyo_connection_write (fixture->client, 1, KANKYO_WRITE_MULTIPLE_REGISTERS,
-                           N_REGISTERS - 123, 123, values, &error);
+  kankyo_connection_write (fixture->client, 1, KANKYO_WRITE_MULTIPLE_REGISTERS, N_REGISTERS - 123, 123,
+                           values, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < 123; i++)
-    g_assert_cmpuint (bank_get_register (fixture->bank, KANKYO_AREA_HOLDING_REGISTER,
-                                         N_REGISTERS - 123 + i), ==, 0x8000 + i * 3);
+    g_assert_cmpuint (bank_get_register (fixture->bank, KANKYO_AREA_HOLDING_REGISTER, N_REGISTERS - 123 + i),
+                      ==, 0x8000 + i * 3);
 
   g_assert_cmpuint (bank_write_serial (fixture->bank), ==, 5);
 }
 
 static void
-test_tcp_count_limits (TcpFixture   *fixture,
-                       gconstpointer user_data)
+test_tcp_count_limits (TcpFixture *fixture, gconstpointer user_data)
 {
   guint16 values[MAX_VALUES] = { 0 };
   struct
@@ -392,11 +368,11 @@ test_tcp_count_limits (TcpFixture   *fixture,
       gboolean ok;
 
       if (cases[i].is_write)
-        ok = kankyo_connection_write (fixture->client, 1, cases[i].area_or_function,
-                                      cases[i].address, cases[i].count, values, &error);
+        ok = kankyo_connection_write (fixture->client, 1, cases[i].area_or_function, cases[i].address,
+                                      cases[i].count, values, &error);
       else
-        ok = kankyo_connection_read (fixture->client, 1, cases[i].area_or_function,
-                                     cases[i].address, cases[i].count, values, &error);
+        ok = kankyo_connection_read (fixture->client, 1, cases[i].area_or_function, cases[i].address,
+                                     cases[i].count, values, &error);
       g_assert_false (ok);
       g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID);
       assert_message_contains (error, cases[i].reason);
@@ -408,16 +384,15 @@ test_tcp_count_limits (TcpFixture   *fixture,
 }
 
 static void
-test_tcp_exception_fault (TcpFixture   *fixture,
-                          gconstpointer user_data)
+test_tcp_exception_fault (TcpFixture *fixture, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   guint16 values[10];
   guint16 one = 42;
 
   bank_set_faults (fixture->bank, FALSE, 0, 6);
-  g_assert_false (kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER,
-                                          0, 10, values, &error));
+  g_assert_false (
+      kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER, 0, 10, values, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_EXCEPTION);
   assert_message_contains (error, "tcp://127.0.0.1:");
   assert_message_contains (error, " unit 1: reading 10 holding registers at 0: ");
@@ -427,8 +402,8 @@ test_tcp_exception_fault (TcpFixture   *fixture,
   g_clear_error (&error);
 
   bank_set_faults (fixture->bank, FALSE, 0, 4);
-  g_assert_false (kankyo_connection_write (fixture->client, 1, KANKYO_WRITE_SINGLE_REGISTER,
-                                           3, 1, &one, &error));
+  g_assert_false (
+      kankyo_connection_write (fixture->client, 1, KANKYO_WRITE_SINGLE_REGISTER, 3, 1, &one, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_EXCEPTION);
   assert_message_contains (error, "exception 4 (server device failure)");
   g_assert_cmpuint (bank_get_register (fixture->bank, KANKYO_AREA_HOLDING_REGISTER, 3), ==, 0);
@@ -436,8 +411,7 @@ test_tcp_exception_fault (TcpFixture   *fixture,
   g_clear_error (&error);
 
   bank_set_faults (fixture->bank, FALSE, 0, 11);
-  g_assert_false (kankyo_connection_read (fixture->client, 1, KANKYO_AREA_COIL,
-                                          0, 1, values, &error));
+  g_assert_false (kankyo_connection_read (fixture->client, 1, KANKYO_AREA_COIL, 0, 1, values, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_EXCEPTION);
   assert_message_contains (error, "exception 11 (gateway target device failed to respond)");
   g_clear_error (&error);
@@ -449,45 +423,43 @@ test_tcp_exception_fault (TcpFixture   *fixture,
 }
 
 static void
-test_tcp_illegal_address (TcpFixture   *fixture,
-                          gconstpointer user_data)
+test_tcp_illegal_address (TcpFixture *fixture, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   guint16 values[16] = { 0 };
 
-  g_assert_false (kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER,
-                                          N_REGISTERS - 5, 10, values, &error));
+  g_assert_false (kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER, N_REGISTERS - 5,
+                                          10, values, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_EXCEPTION);
   assert_message_contains (error, "exception 2 (illegal data address)");
   g_clear_error (&error);
 
-  g_assert_false (kankyo_connection_read (fixture->client, 1, KANKYO_AREA_DISCRETE_INPUT,
-                                          N_BITS, 1, values, &error));
+  g_assert_false (
+      kankyo_connection_read (fixture->client, 1, KANKYO_AREA_DISCRETE_INPUT, N_BITS, 1, values, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_EXCEPTION);
   assert_message_contains (error, "exception 2 (illegal data address)");
   g_clear_error (&error);
 
-  g_assert_false (kankyo_connection_write (fixture->client, 1, KANKYO_WRITE_SINGLE_REGISTER,
-                                           N_REGISTERS, 1, values, &error));
+  g_assert_false (kankyo_connection_write (fixture->client, 1, KANKYO_WRITE_SINGLE_REGISTER, N_REGISTERS, 1,
+                                           values, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_EXCEPTION);
   assert_message_contains (error, "exception 2 (illegal data address)");
   g_clear_error (&error);
 
-  g_assert_false (kankyo_connection_write (fixture->client, 1, KANKYO_WRITE_MULTIPLE_COILS,
-                                           N_BITS - 8, 16, values, &error));
+  g_assert_false (kankyo_connection_write (fixture->client, 1, KANKYO_WRITE_MULTIPLE_COILS, N_BITS - 8, 16,
+                                           values, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_EXCEPTION);
   g_clear_error (&error);
 
   g_assert_cmpuint (bank_write_serial (fixture->bank), ==, 0);
   g_assert_true (kankyo_connection_is_connected (fixture->client));
-  kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER,
-                          N_REGISTERS - 10, 10, values, &error);
+  kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER, N_REGISTERS - 10, 10, values,
+                          &error);
   g_assert_no_error (error);
 }
 
 static void
-test_tcp_delay_fault (TcpFixture   *fixture,
-                      gconstpointer user_data)
+test_tcp_delay_fault (TcpFixture *fixture, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   guint16 value = 0;
@@ -497,8 +469,8 @@ test_tcp_delay_fault (TcpFixture   *fixture,
   bank_set_faults (fixture->bank, FALSE, 600, 0);
 
   start = g_get_monotonic_time ();
-  g_assert_false (kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER,
-                                          0, 1, &value, &error));
+  g_assert_false (
+      kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER, 0, 1, &value, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_TIMEOUT);
   assert_message_contains (error, "unit 1: reading 1 holding register at 0: no reply within 150 ms");
   g_assert_cmpint (elapsed_ms (start), >=, 140);
@@ -509,8 +481,8 @@ test_tcp_delay_fault (TcpFixture   *fixture,
    * that request fails at once and the engine reconnects. */
   g_assert_false (kankyo_connection_is_connected (fixture->client));
   start = g_get_monotonic_time ();
-  g_assert_false (kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER,
-                                          0, 1, &value, &error));
+  g_assert_false (
+      kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER, 0, 1, &value, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_DISCONNECTED);
   g_assert_cmpint (elapsed_ms (start), <, 50);
   g_clear_error (&error);
@@ -528,8 +500,7 @@ test_tcp_delay_fault (TcpFixture   *fixture,
 }
 
 static void
-test_tcp_drop_fault (TcpFixture   *fixture,
-                     gconstpointer user_data)
+test_tcp_drop_fault (TcpFixture *fixture, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   guint16 value = 0;
@@ -539,8 +510,8 @@ test_tcp_drop_fault (TcpFixture   *fixture,
   bank_set_register (fixture->bank, KANKYO_AREA_HOLDING_REGISTER, 5, 55);
   bank_set_faults (fixture->bank, TRUE, 0, 0);
 
-  g_assert_false (kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER,
-                                          5, 1, &value, &error));
+  g_assert_false (
+      kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER, 5, 1, &value, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_DISCONNECTED);
   assert_message_contains (error, "connection was lost");
   g_assert_false (kankyo_connection_is_connected (fixture->client));
@@ -581,8 +552,7 @@ test_tcp_not_connected (void)
   guint16 value;
 
   g_assert_false (kankyo_connection_is_connected (client));
-  g_assert_false (kankyo_connection_read (client, 1, KANKYO_AREA_HOLDING_REGISTER,
-                                          0, 1, &value, &error));
+  g_assert_false (kankyo_connection_read (client, 1, KANKYO_AREA_HOLDING_REGISTER, 0, 1, &value, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_DISCONNECTED);
   assert_message_contains (error, "not connected");
   g_clear_error (&error);
@@ -618,8 +588,7 @@ test_tcp_host_name (void)
   g_assert_cmpuint (value, ==, 333);
 
   /* A bank without input registers has no address to offer there. */
-  g_assert_false (kankyo_connection_read (client, 1, KANKYO_AREA_INPUT_REGISTER, 0, 1,
-                                          &value, &error));
+  g_assert_false (kankyo_connection_read (client, 1, KANKYO_AREA_INPUT_REGISTER, 0, 1, &value, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_EXCEPTION);
   assert_message_contains (error, "tcp://localhost:");
   assert_message_contains (error, "exception 2 (illegal data address)");
@@ -637,8 +606,7 @@ typedef struct
 #define WORKER_SPAN 8
 
 static void
-worker_fail (Worker     *worker,
-             const char *what)
+worker_fail (Worker *worker, const char *what)
 {
   if (worker->failures++ == 0)
     worker->first_failure = g_strdup (what);
@@ -665,10 +633,8 @@ worker_run (gpointer data)
 
       for (guint j = 0; j < 4; j++)
         values[j] = (guint16) (worker->index << 12 | round << 2 | j);
-      if (!kankyo_connection_write (client, 1, KANKYO_WRITE_MULTIPLE_REGISTERS,
-                                    base, 4, values, &error)
-          || !kankyo_connection_read (client, 1, KANKYO_AREA_HOLDING_REGISTER,
-                                      base, 4, back, &error))
+      if (!kankyo_connection_write (client, 1, KANKYO_WRITE_MULTIPLE_REGISTERS, base, 4, values, &error)
+          || !kankyo_connection_read (client, 1, KANKYO_AREA_HOLDING_REGISTER, base, 4, back, &error))
         {
           worker_fail (worker, error->message);
           g_clear_error (&error);
@@ -683,8 +649,7 @@ worker_run (gpointer data)
 }
 
 static void
-test_tcp_many_clients (TcpFixture   *fixture,
-                       gconstpointer user_data)
+test_tcp_many_clients (TcpFixture *fixture, gconstpointer user_data)
 {
   Worker workers[4];
   GThread *threads[4];
@@ -692,20 +657,20 @@ test_tcp_many_clients (TcpFixture   *fixture,
   /* The fixture's client stays connected and idle meanwhile. */
   for (guint i = 0; i < G_N_ELEMENTS (workers); i++)
     {
-      workers[i] = (Worker) { fixture->port, i, 0, NULL };
+      workers[i] = (Worker){ fixture->port, i, 0, NULL };
       threads[i] = g_thread_new ("worker", worker_run, &workers[i]);
     }
   for (guint i = 0; i < G_N_ELEMENTS (workers); i++)
     {
       g_thread_join (threads[i]);
       if (workers[i].failures > 0)
-        g_test_message ("worker %u: %u failures, first: %s", i,
-                        workers[i].failures, workers[i].first_failure);
+        g_test_message ("worker %u: %u failures, first: %s", i, workers[i].failures,
+                        workers[i].first_failure);
       g_assert_cmpuint (workers[i].failures, ==, 0);
       for (guint j = 0; j < 4; j++)
-        g_assert_cmpuint (bank_get_register (fixture->bank, KANKYO_AREA_HOLDING_REGISTER,
-                                             i * WORKER_SPAN + j),
-                          ==, i << 12 | (WORKER_ROUNDS - 1) << 2 | j);
+        g_assert_cmpuint (
+            bank_get_register (fixture->bank, KANKYO_AREA_HOLDING_REGISTER, i * WORKER_SPAN + j), ==,
+            i << 12 | (WORKER_ROUNDS - 1) << 2 | j);
       g_free (workers[i].first_failure);
     }
   g_assert_cmpuint (bank_write_serial (fixture->bank), ==, 4 * WORKER_ROUNDS);
@@ -713,8 +678,7 @@ test_tcp_many_clients (TcpFixture   *fixture,
 }
 
 static void
-test_tcp_stop (TcpFixture   *fixture,
-               gconstpointer user_data)
+test_tcp_stop (TcpFixture *fixture, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   guint16 value;
@@ -725,8 +689,8 @@ test_tcp_stop (TcpFixture   *fixture,
   kankyo_server_stop (fixture->server);
   g_assert_cmpint (elapsed_ms (start), <, 500);
 
-  g_assert_false (kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER,
-                                          0, 1, &value, &error));
+  g_assert_false (
+      kankyo_connection_read (fixture->client, 1, KANKYO_AREA_HOLDING_REGISTER, 0, 1, &value, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_DISCONNECTED);
   g_clear_error (&error);
   g_assert_false (kankyo_connection_connect (fixture->client, &error));
@@ -749,10 +713,7 @@ raw_connect (guint16 port)
 }
 
 static void
-raw_send (GSocketConnection *connection,
-          guint16            tid,
-          const guint8      *pdu,
-          gsize              pdu_length)
+raw_send (GSocketConnection *connection, guint16 tid, const guint8 *pdu, gsize pdu_length)
 {
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
   g_autoptr (GError) error = NULL;
@@ -773,8 +734,7 @@ raw_send (GSocketConnection *connection,
 
 /* Reads one MBAP frame; returns its PDU, or NULL at end of stream. */
 static GBytes *
-raw_receive (GSocketConnection *connection,
-             guint16           *ret_tid)
+raw_receive (GSocketConnection *connection, guint16 *ret_tid)
 {
   GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
   g_autoptr (GError) error = NULL;
@@ -782,8 +742,7 @@ raw_receive (GSocketConnection *connection,
   guint8 pdu[260];
   gsize length, got;
 
-  if (!g_input_stream_read_all (in, header, sizeof header, &got, NULL, &error)
-      || got < sizeof header)
+  if (!g_input_stream_read_all (in, header, sizeof header, &got, NULL, &error) || got < sizeof header)
     {
       g_test_message ("raw read ended after %zu bytes: %s", got,
                       error != NULL ? error->message : "end of stream");
@@ -803,11 +762,11 @@ raw_receive (GSocketConnection *connection,
 
 static void
 raw_expect (GSocketConnection *connection,
-            guint16            tid,
-            const guint8      *request,
-            gsize              request_length,
-            const guint8      *reply,
-            gsize              reply_length)
+            guint16 tid,
+            const guint8 *request,
+            gsize request_length,
+            const guint8 *reply,
+            gsize reply_length)
 {
   g_autoptr (GBytes) got = NULL;
   guint16 got_tid = 0;
@@ -822,12 +781,10 @@ raw_expect (GSocketConnection *connection,
   g_assert_cmpmem (got_data, got_length, reply, reply_length);
 }
 
-#define RAW_EXPECT(conn, tid, req, rsp) \
-  raw_expect ((conn), (tid), (req), sizeof (req), (rsp), sizeof (rsp))
+#define RAW_EXPECT(conn, tid, req, rsp) raw_expect ((conn), (tid), (req), sizeof (req), (rsp), sizeof (rsp))
 
 static void
-test_tcp_malformed_requests (TcpFixture   *fixture,
-                             gconstpointer user_data)
+test_tcp_malformed_requests (TcpFixture *fixture, gconstpointer user_data)
 {
   g_autoptr (GSocketConnection) raw = raw_connect (fixture->port);
   g_autoptr (GError) error = NULL;
@@ -973,8 +930,8 @@ test_tcp_malformed_requests (TcpFixture   *fixture,
  * never hand out as data. */
 typedef enum
 {
-  BAD_REPLY_BYTE_COUNT,         /* 2 registers asked, byte count says 1 */
-  BAD_REPLY_HUGE_BIT_COUNT,     /* 1 coil asked, 250 bytes of bits sent */
+  BAD_REPLY_BYTE_COUNT,     /* 2 registers asked, byte count says 1 */
+  BAD_REPLY_HUGE_BIT_COUNT, /* 1 coil asked, 250 bytes of bits sent */
   BAD_REPLY_TRANSACTION_ID,
   BAD_REPLY_PROTOCOL_ID,        /* 1: libmodbus 3.1.6 only refuses two non-zero bytes */
   BAD_REPLY_LENGTH_LONGER,      /* an MBAP length 10 more than the frame */
@@ -1003,11 +960,10 @@ typedef struct
 } BadReplyCase;
 
 static const BadReplyCase bad_reply_cases[] = {
-  { "byte-count", BAD_REPLY_BYTE_COUNT, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
-    KANKYO_DRIVER_ERROR_BAD_DATA,
+  { "byte-count", BAD_REPLY_BYTE_COUNT, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2, KANKYO_DRIVER_ERROR_BAD_DATA,
     "reading 2 holding registers at 0: the reply has byte count 2, expected 4" },
-  { "huge-bit-count", BAD_REPLY_HUGE_BIT_COUNT, FALSE, KANKYO_AREA_COIL, 1,
-    KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has byte count 250, expected 1" },
+  { "huge-bit-count", BAD_REPLY_HUGE_BIT_COUNT, FALSE, KANKYO_AREA_COIL, 1, KANKYO_DRIVER_ERROR_BAD_DATA,
+    "the reply has byte count 250, expected 1" },
   { "transaction-id", BAD_REPLY_TRANSACTION_ID, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
     KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has transaction id 2, expected 1" },
   { "protocol-id", BAD_REPLY_PROTOCOL_ID, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
@@ -1016,13 +972,12 @@ static const BadReplyCase bad_reply_cases[] = {
     KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has MBAP length 17, expected 7" },
   { "mbap-length-shorter", BAD_REPLY_LENGTH_SHORTER, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
     KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has MBAP length 3, expected 7" },
-  { "unit-id", BAD_REPLY_UNIT_ID, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
-    KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has unit id 9, expected 1" },
+  { "unit-id", BAD_REPLY_UNIT_ID, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2, KANKYO_DRIVER_ERROR_BAD_DATA,
+    "the reply has unit id 9, expected 1" },
   { "function-code", BAD_REPLY_FUNCTION_CODE, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
     KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has function code 4, expected 3" },
-  { "exception-to-other-function", BAD_REPLY_EXCEPTION_TO_OTHER, FALSE,
-    KANKYO_AREA_HOLDING_REGISTER, 2, KANKYO_DRIVER_ERROR_BAD_DATA,
-    "the reply has function code 132, expected 3" },
+  { "exception-to-other-function", BAD_REPLY_EXCEPTION_TO_OTHER, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
+    KANKYO_DRIVER_ERROR_BAD_DATA, "the reply has function code 132, expected 3" },
   { "write-echo-value", BAD_REPLY_ECHO_VALUE, TRUE, KANKYO_WRITE_SINGLE_REGISTER, 1,
     KANKYO_DRIVER_ERROR_BAD_DATA,
     "writing 1 holding register at 0 (function 6): "
@@ -1031,10 +986,10 @@ static const BadReplyCase bad_reply_cases[] = {
     KANKYO_DRIVER_ERROR_BAD_DATA, "the reply echoes address 1 and quantity 2, expected 0 and 2" },
   { "exception-code", BAD_REPLY_EXCEPTION_CODE, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
     KANKYO_DRIVER_ERROR_BAD_DATA, "invalid exception code 12" },
-  { "hang-up", BAD_REPLY_HANG_UP, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
-    KANKYO_DRIVER_ERROR_DISCONNECTED, "connection was lost" },
-  { "silence", BAD_REPLY_SILENCE, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2,
-    KANKYO_DRIVER_ERROR_TIMEOUT, "no reply within 300 ms" },
+  { "hang-up", BAD_REPLY_HANG_UP, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2, KANKYO_DRIVER_ERROR_DISCONNECTED,
+    "connection was lost" },
+  { "silence", BAD_REPLY_SILENCE, FALSE, KANKYO_AREA_HOLDING_REGISTER, 2, KANKYO_DRIVER_ERROR_TIMEOUT,
+    "no reply within 300 ms" },
 };
 
 typedef struct
@@ -1069,47 +1024,47 @@ bad_server_run (gpointer data)
 
   switch (server->reply)
     {
-    case BAD_REPLY_BYTE_COUNT:
-      pdu_length = 4;
-      memcpy (pdu, (guint8[]) { 0x03, 0x02, 0xDE, 0xAD }, pdu_length);
-      break;
-    case BAD_REPLY_HUGE_BIT_COUNT:
-      pdu[0] = 0x01;
-      pdu[1] = 250;
-      memset (pdu + 2, 0xFF, 250);
-      pdu_length = 252;
-      break;
-    case BAD_REPLY_TRANSACTION_ID:
-    case BAD_REPLY_PROTOCOL_ID:
-    case BAD_REPLY_LENGTH_LONGER:
-    case BAD_REPLY_LENGTH_SHORTER:
-    case BAD_REPLY_UNIT_ID:
-    case BAD_REPLY_FUNCTION_CODE:
-      pdu_length = 6;
-      memcpy (pdu, (guint8[]) { 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF }, pdu_length);
-      break;
-    case BAD_REPLY_EXCEPTION_TO_OTHER:
-      pdu_length = 2;
-      memcpy (pdu, (guint8[]) { 0x84, 0x02 }, pdu_length);
-      break;
-    case BAD_REPLY_ECHO_VALUE:
-      pdu_length = 5;
-      memcpy (pdu, (guint8[]) { 0x06, 0x00, 0x00, 0xDE, 0xAD }, pdu_length);
-      break;
-    case BAD_REPLY_ECHO_ADDRESS:
-      pdu_length = 5;
-      memcpy (pdu, (guint8[]) { 0x10, 0x00, 0x01, 0x00, 0x02 }, pdu_length);
-      break;
-    case BAD_REPLY_EXCEPTION_CODE:
-      pdu_length = 2;
-      memcpy (pdu, (guint8[]) { 0x83, 0x0C }, pdu_length);
-      break;
-    case BAD_REPLY_HANG_UP:
-      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-      return NULL;
-    case BAD_REPLY_SILENCE:
-    default:
-      break;
+      case BAD_REPLY_BYTE_COUNT:
+        pdu_length = 4;
+        memcpy (pdu, (guint8[]){ 0x03, 0x02, 0xDE, 0xAD }, pdu_length);
+        break;
+      case BAD_REPLY_HUGE_BIT_COUNT:
+        pdu[0] = 0x01;
+        pdu[1] = 250;
+        memset (pdu + 2, 0xFF, 250);
+        pdu_length = 252;
+        break;
+      case BAD_REPLY_TRANSACTION_ID:
+      case BAD_REPLY_PROTOCOL_ID:
+      case BAD_REPLY_LENGTH_LONGER:
+      case BAD_REPLY_LENGTH_SHORTER:
+      case BAD_REPLY_UNIT_ID:
+      case BAD_REPLY_FUNCTION_CODE:
+        pdu_length = 6;
+        memcpy (pdu, (guint8[]){ 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF }, pdu_length);
+        break;
+      case BAD_REPLY_EXCEPTION_TO_OTHER:
+        pdu_length = 2;
+        memcpy (pdu, (guint8[]){ 0x84, 0x02 }, pdu_length);
+        break;
+      case BAD_REPLY_ECHO_VALUE:
+        pdu_length = 5;
+        memcpy (pdu, (guint8[]){ 0x06, 0x00, 0x00, 0xDE, 0xAD }, pdu_length);
+        break;
+      case BAD_REPLY_ECHO_ADDRESS:
+        pdu_length = 5;
+        memcpy (pdu, (guint8[]){ 0x10, 0x00, 0x01, 0x00, 0x02 }, pdu_length);
+        break;
+      case BAD_REPLY_EXCEPTION_CODE:
+        pdu_length = 2;
+        memcpy (pdu, (guint8[]){ 0x83, 0x0C }, pdu_length);
+        break;
+      case BAD_REPLY_HANG_UP:
+        g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+        return NULL;
+      case BAD_REPLY_SILENCE:
+      default:
+        break;
     }
 
   mbap_length = pdu_length + 1;
@@ -1161,8 +1116,8 @@ test_tcp_bad_reply (gconstpointer data)
   GThread *thread;
   gboolean ok;
 
-  g_socket_listener_add_address (server.listener, address, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
+  g_socket_listener_add_address (server.listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                 &bound, &error);
   g_assert_no_error (error);
   client = connect_tcp_client (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)), 300);
   thread = g_thread_new ("bad-server", bad_server_run, &server);
@@ -1171,12 +1126,10 @@ test_tcp_bad_reply (gconstpointer data)
     {
       const guint16 written[] = { 0x1234, 0x5678 };
 
-      ok = kankyo_connection_write (client, 1, test->area_or_function, 0, test->count,
-                                    written, &error);
+      ok = kankyo_connection_write (client, 1, test->area_or_function, 0, test->count, written, &error);
     }
   else
-    ok = kankyo_connection_read (client, 1, test->area_or_function, 0, test->count,
-                                 values, &error);
+    ok = kankyo_connection_read (client, 1, test->area_or_function, 0, test->count, values, &error);
   g_assert_false (ok);
   g_assert_error (error, KANKYO_DRIVER_ERROR, (gint) test->code);
   assert_message_contains (error, test->reason);
@@ -1223,8 +1176,7 @@ test_endpoint_invalid (void)
 /* ---- RTU over a socat pseudo-terminal pair ---- */
 
 static KankyoEndpoint
-rtu_endpoint (const char *device,
-              guint       timeout_ms)
+rtu_endpoint (const char *device, guint timeout_ms)
 {
   KankyoEndpoint endpoint = { 0 };
 
@@ -1282,14 +1234,12 @@ pty_pair_start (PtyPair *pair)
     char *argv[] = { socat, (char *) "-d", (char *) "-d", arg_a, arg_b, NULL };
 
     g_spawn_async (NULL, argv, NULL,
-                   G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
-                   | G_SPAWN_STDERR_TO_DEV_NULL,
+                   G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
                    die_with_parent, NULL, &pair->pid, &error);
     g_assert_no_error (error);
   }
   start = g_get_monotonic_time ();
-  while (!(g_file_test (pair->link_a, G_FILE_TEST_EXISTS)
-           && g_file_test (pair->link_b, G_FILE_TEST_EXISTS))
+  while (!(g_file_test (pair->link_a, G_FILE_TEST_EXISTS) && g_file_test (pair->link_b, G_FILE_TEST_EXISTS))
          && elapsed_ms (start) < 5000)
     g_usleep (10 * G_TIME_SPAN_MILLISECOND);
   g_assert_true (g_file_test (pair->link_a, G_FILE_TEST_EXISTS));
@@ -1388,8 +1338,7 @@ test_rtu_read_write (void)
 
   /* Nobody answers as unit 8 on this line. */
   start = g_get_monotonic_time ();
-  g_assert_false (kankyo_connection_read (client, 8, KANKYO_AREA_HOLDING_REGISTER, 0, 1,
-                                          values, &error));
+  g_assert_false (kankyo_connection_read (client, 8, KANKYO_AREA_HOLDING_REGISTER, 0, 1, values, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_TIMEOUT);
   assert_message_contains (error, "unit 8: reading 1 holding register at 0: no reply within 300 ms");
   g_assert_cmpint (elapsed_ms (start), >=, 290);
@@ -1402,21 +1351,18 @@ test_rtu_read_write (void)
   g_assert_no_error (error);
   g_assert_cmpuint (values[0], ==, 0x0102);
 
-  g_assert_false (kankyo_connection_read (client, 0, KANKYO_AREA_HOLDING_REGISTER, 0, 1,
-                                          values, &error));
+  g_assert_false (kankyo_connection_read (client, 0, KANKYO_AREA_HOLDING_REGISTER, 0, 1, values, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID);
   g_clear_error (&error);
 
   bank_set_faults (bank, FALSE, 0, 3);
-  g_assert_false (kankyo_connection_read (client, 7, KANKYO_AREA_HOLDING_REGISTER, 0, 1,
-                                          values, &error));
+  g_assert_false (kankyo_connection_read (client, 7, KANKYO_AREA_HOLDING_REGISTER, 0, 1, values, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_EXCEPTION);
   assert_message_contains (error, "exception 3 (illegal data value)");
   g_clear_error (&error);
 
   bank_set_faults (bank, FALSE, 0, 0);
-  g_assert_false (kankyo_connection_read (client, 7, KANKYO_AREA_HOLDING_REGISTER, 60, 10,
-                                          values, &error));
+  g_assert_false (kankyo_connection_read (client, 7, KANKYO_AREA_HOLDING_REGISTER, 60, 10, values, &error));
   g_assert_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_EXCEPTION);
   assert_message_contains (error, "exception 2 (illegal data address)");
   g_clear_error (&error);
@@ -1433,8 +1379,7 @@ test_rtu_read_write (void)
 
 /* The Modbus RTU CRC: polynomial 0xA001 (0x8005 reflected) from 0xFFFF. */
 static guint16
-rtu_crc (const guint8 *data,
-         gsize         length)
+rtu_crc (const guint8 *data, gsize length)
 {
   guint16 crc = 0xFFFF;
 
@@ -1453,25 +1398,45 @@ rtu_crc (const guint8 *data,
 typedef struct
 {
   gboolean is_write;
-  guint8 reply[8];              /* without its CRC */
+  guint8 reply[8]; /* without its CRC */
   gsize reply_length;
   gboolean bad_crc;
   KankyoDriverError code;
-  const char *reason;           /* NULL: a valid reply */
+  const char *reason; /* NULL: a valid reply */
 } RtuReply;
 
 static const RtuReply rtu_replies[] = {
   /* libmodbus returns 0 for another unit's frame, without checking its CRC */
-  { FALSE, { 9, 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF }, 7, FALSE, KANKYO_DRIVER_ERROR_BAD_DATA,
+  { FALSE,
+    { 9, 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF },
+    7,
+    FALSE,
+    KANKYO_DRIVER_ERROR_BAD_DATA,
     "the reply has unit id 9, expected 7" },
   /* ...but lets the broadcast address through */
-  { FALSE, { 0, 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF }, 7, FALSE, KANKYO_DRIVER_ERROR_BAD_DATA,
+  { FALSE,
+    { 0, 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF },
+    7,
+    FALSE,
+    KANKYO_DRIVER_ERROR_BAD_DATA,
     "the reply has unit id 0, expected 7" },
-  { FALSE, { 7, 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF }, 7, TRUE, KANKYO_DRIVER_ERROR_BAD_CRC,
+  { FALSE,
+    { 7, 0x03, 0x04, 0xDE, 0xAD, 0xBE, 0xEF },
+    7,
+    TRUE,
+    KANKYO_DRIVER_ERROR_BAD_CRC,
     "failed its CRC check" },
-  { FALSE, { 7, 0x04, 0x04, 0xDE, 0xAD, 0xBE, 0xEF }, 7, FALSE, KANKYO_DRIVER_ERROR_BAD_DATA,
+  { FALSE,
+    { 7, 0x04, 0x04, 0xDE, 0xAD, 0xBE, 0xEF },
+    7,
+    FALSE,
+    KANKYO_DRIVER_ERROR_BAD_DATA,
     "the reply has function code 4, expected 3" },
-  { TRUE, { 7, 0x06, 0x00, 0x00, 0xDE, 0xAD }, 6, FALSE, KANKYO_DRIVER_ERROR_BAD_DATA,
+  { TRUE,
+    { 7, 0x06, 0x00, 0x00, 0xDE, 0xAD },
+    6,
+    FALSE,
+    KANKYO_DRIVER_ERROR_BAD_DATA,
     "writing 1 holding register at 0 (function 6): "
     "the reply echoes address 0 and value 57005, expected 0 and 4660" },
   { FALSE, { 7, 0x03, 0x04, 0x12, 0x34, 0x56, 0x78 }, 7, FALSE, 0, NULL },
@@ -1551,11 +1516,9 @@ test_rtu_bad_replies (void)
       gboolean ok;
 
       if (reply->is_write)
-        ok = kankyo_connection_write (client, 7, KANKYO_WRITE_SINGLE_REGISTER, 0, 1,
-                                      &written, &error);
+        ok = kankyo_connection_write (client, 7, KANKYO_WRITE_SINGLE_REGISTER, 0, 1, &written, &error);
       else
-        ok = kankyo_connection_read (client, 7, KANKYO_AREA_HOLDING_REGISTER, 0, 2,
-                                     values, &error);
+        ok = kankyo_connection_read (client, 7, KANKYO_AREA_HOLDING_REGISTER, 0, 2, values, &error);
 
       if (reply->reason == NULL)
         {
@@ -1583,8 +1546,7 @@ test_rtu_bad_replies (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   const char *path;
   GIOExtensionPoint *point;
@@ -1603,32 +1565,32 @@ main (int   argc,
   g_assert_true (KANKYO_IS_DRIVER (driver));
 
   g_test_add_func ("/modbus-driver/module/load-twice", test_module_load_twice);
-  g_test_add ("/modbus-driver/tcp/read", TcpFixture, NULL,
-              tcp_fixture_set_up, test_tcp_read, tcp_fixture_tear_down);
-  g_test_add ("/modbus-driver/tcp/write", TcpFixture, NULL,
-              tcp_fixture_set_up, test_tcp_write, tcp_fixture_tear_down);
-  g_test_add ("/modbus-driver/tcp/count-limits", TcpFixture, NULL,
-              tcp_fixture_set_up, test_tcp_count_limits, tcp_fixture_tear_down);
-  g_test_add ("/modbus-driver/tcp/exception-fault", TcpFixture, NULL,
-              tcp_fixture_set_up, test_tcp_exception_fault, tcp_fixture_tear_down);
-  g_test_add ("/modbus-driver/tcp/illegal-address", TcpFixture, NULL,
-              tcp_fixture_set_up, test_tcp_illegal_address, tcp_fixture_tear_down);
-  g_test_add ("/modbus-driver/tcp/delay-fault", TcpFixture, GUINT_TO_POINTER (150),
-              tcp_fixture_set_up, test_tcp_delay_fault, tcp_fixture_tear_down);
-  g_test_add ("/modbus-driver/tcp/drop-fault", TcpFixture, NULL,
-              tcp_fixture_set_up, test_tcp_drop_fault, tcp_fixture_tear_down);
+  g_test_add ("/modbus-driver/tcp/read", TcpFixture, NULL, tcp_fixture_set_up, test_tcp_read,
+              tcp_fixture_tear_down);
+  g_test_add ("/modbus-driver/tcp/write", TcpFixture, NULL, tcp_fixture_set_up, test_tcp_write,
+              tcp_fixture_tear_down);
+  g_test_add ("/modbus-driver/tcp/count-limits", TcpFixture, NULL, tcp_fixture_set_up, test_tcp_count_limits,
+              tcp_fixture_tear_down);
+  g_test_add ("/modbus-driver/tcp/exception-fault", TcpFixture, NULL, tcp_fixture_set_up,
+              test_tcp_exception_fault, tcp_fixture_tear_down);
+  g_test_add ("/modbus-driver/tcp/illegal-address", TcpFixture, NULL, tcp_fixture_set_up,
+              test_tcp_illegal_address, tcp_fixture_tear_down);
+  g_test_add ("/modbus-driver/tcp/delay-fault", TcpFixture, GUINT_TO_POINTER (150), tcp_fixture_set_up,
+              test_tcp_delay_fault, tcp_fixture_tear_down);
+  g_test_add ("/modbus-driver/tcp/drop-fault", TcpFixture, NULL, tcp_fixture_set_up, test_tcp_drop_fault,
+              tcp_fixture_tear_down);
   g_test_add_func ("/modbus-driver/tcp/not-connected", test_tcp_not_connected);
   g_test_add_func ("/modbus-driver/tcp/host-name", test_tcp_host_name);
-  g_test_add ("/modbus-driver/tcp/many-clients", TcpFixture, NULL,
-              tcp_fixture_set_up, test_tcp_many_clients, tcp_fixture_tear_down);
-  g_test_add ("/modbus-driver/tcp/stop", TcpFixture, NULL,
-              tcp_fixture_set_up, test_tcp_stop, tcp_fixture_tear_down);
-  g_test_add ("/modbus-driver/tcp/malformed-requests", TcpFixture, NULL,
-              tcp_fixture_set_up, test_tcp_malformed_requests, tcp_fixture_tear_down);
+  g_test_add ("/modbus-driver/tcp/many-clients", TcpFixture, NULL, tcp_fixture_set_up, test_tcp_many_clients,
+              tcp_fixture_tear_down);
+  g_test_add ("/modbus-driver/tcp/stop", TcpFixture, NULL, tcp_fixture_set_up, test_tcp_stop,
+              tcp_fixture_tear_down);
+  g_test_add ("/modbus-driver/tcp/malformed-requests", TcpFixture, NULL, tcp_fixture_set_up,
+              test_tcp_malformed_requests, tcp_fixture_tear_down);
   for (gsize i = 0; i < G_N_ELEMENTS (bad_reply_cases); i++)
     {
-      g_autofree char *test_path = g_strconcat ("/modbus-driver/tcp/bad-reply/",
-                                                bad_reply_cases[i].name, NULL);
+      g_autofree char *test_path
+          = g_strconcat ("/modbus-driver/tcp/bad-reply/", bad_reply_cases[i].name, NULL);
 
       g_test_add_data_func (test_path, &bad_reply_cases[i], test_tcp_bad_reply);
     }

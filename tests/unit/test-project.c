@@ -24,22 +24,17 @@ fixture_path (const char *name)
 }
 
 static void
-assert_error_contains (const GError *error,
-                       gint          code,
-                       const char   *first,
-                       const char   *second)
+assert_error_contains (const GError *error, gint code, const char *first, const char *second)
 {
   g_assert_nonnull (error);
-  if (strstr (error->message, first) == NULL
-      || (second != NULL && strstr (error->message, second) == NULL))
-    g_error ("error message \"%s\" lacks \"%s\"%s%s", error->message, first,
-             second != NULL ? " or " : "", second != NULL ? second : "");
+  if (strstr (error->message, first) == NULL || (second != NULL && strstr (error->message, second) == NULL))
+    g_error ("error message \"%s\" lacks \"%s\"%s%s", error->message, first, second != NULL ? " or " : "",
+             second != NULL ? second : "");
   g_assert_error (error, KANKYO_PROJECT_ERROR, code);
 }
 
 static const KankyoMapTag *
-find_tag (const KankyoDeviceMap *map,
-          const char            *name)
+find_tag (const KankyoDeviceMap *map, const char *name)
 {
   for (guint i = 0; i < map->tags->len; i++)
     {
@@ -53,8 +48,7 @@ find_tag (const KankyoDeviceMap *map,
 }
 
 static const KankyoTagSpec *
-find_spec (GPtrArray  *specs,
-           const char *name)
+find_spec (GPtrArray *specs, const char *name)
 {
   for (guint i = 0; i < specs->len; i++)
     {
@@ -325,7 +319,8 @@ test_load_from_bytes (void)
   g_autofree char *absolute = g_strdup_printf ("project: Bytes\nareas:\n  - name: a\n"
                                                "    devices:\n      - name: d\n"
                                                "        endpoint: simulated\n"
-                                               "        map: '%s'\n", map_path);
+                                               "        map: '%s'\n",
+                                               map_path);
   g_autoptr (GBytes) relative_bytes = g_bytes_new_static (relative, strlen (relative));
   g_autoptr (GBytes) absolute_bytes = g_bytes_new_static (absolute, strlen (absolute));
 
@@ -466,8 +461,7 @@ test_resolve_word_order (void)
 /* ---- values ---- */
 
 static KankyoProject *
-load_text (const char  *text,
-           GError     **error)
+load_text (const char *text, GError **error)
 {
   g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
 
@@ -482,12 +476,11 @@ test_values_duration (void)
     const char *text;
     guint ms; /* 0: refused */
   } cases[] = {
-    { "250ms", 250 }, { "1s", 1000 }, { "1.5s", 1500 }, { "2min", 120000 },
-    { "1h", 3600000 }, { "100", 100 }, { "10ms", 10 }, { "500 ms", 500 },
-    { "0.25s", 250 },
-    { "fast", 0 }, { "1.5x", 0 }, { "\"\"", 0 }, { "nan", 0 }, { "inf", 0 },
-    { "-1s", 0 }, { "5ms", 0 }, { "2h", 0 }, { "1.5", 0 }, { "0x10", 0 },
-    { "1e400s", 0 }, { "s", 0 }, { "1 sec", 0 },
+    { "250ms", 250 }, { "1s", 1000 }, { "1.5s", 1500 },  { "2min", 120000 }, { "1h", 3600000 },
+    { "100", 100 },   { "10ms", 10 }, { "500 ms", 500 }, { "0.25s", 250 },   { "fast", 0 },
+    { "1.5x", 0 },    { "\"\"", 0 },  { "nan", 0 },      { "inf", 0 },       { "-1s", 0 },
+    { "5ms", 0 },     { "2h", 0 },    { "1.5", 0 },      { "0x10", 0 },      { "1e400s", 0 },
+    { "s", 0 },       { "1 sec", 0 },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -496,7 +489,8 @@ test_values_duration (void)
       g_autofree char *text = g_strdup_printf ("project: P\nareas:\n  - name: a\n    devices:\n"
                                                "      - name: d\n        type: x.y\n"
                                                "        endpoint: simulated\n"
-                                               "        poll-period: %s\n", cases[i].text);
+                                               "        poll-period: %s\n",
+                                               cases[i].text);
       g_autoptr (KankyoProject) project = load_text (text, &error);
 
       if (cases[i].ms != 0)
@@ -702,14 +696,14 @@ code_name (gint code)
 {
   switch (code)
     {
-    case KANKYO_PROJECT_ERROR_IO:
-      return "io";
-    case KANKYO_PROJECT_ERROR_SYNTAX:
-      return "syntax";
-    case KANKYO_PROJECT_ERROR_INVALID:
-      return "invalid";
-    default:
-      return "unknown";
+      case KANKYO_PROJECT_ERROR_IO:
+        return "io";
+      case KANKYO_PROJECT_ERROR_SYNTAX:
+        return "syntax";
+      case KANKYO_PROJECT_ERROR_INVALID:
+        return "invalid";
+      default:
+        return "unknown";
     }
 }
 
@@ -785,15 +779,13 @@ test_bad_fixture_set (gconstpointer data)
 }
 
 static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
+compare_strings (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
@@ -840,8 +832,8 @@ main (int    argc,
   for (guint i = 0; i < names->len; i++)
     {
       const char *file = g_ptr_array_index (names, i);
-      g_autofree char *test_path = g_strdup_printf ("/project/bad/%.*s",
-                                                    (int) (strlen (file) - strlen (".yaml")), file);
+      g_autofree char *test_path
+          = g_strdup_printf ("/project/bad/%.*s", (int) (strlen (file) - strlen (".yaml")), file);
       char *path = g_build_filename (bad_dir, file, NULL);
 
       g_ptr_array_add (paths, path);

@@ -36,7 +36,7 @@ test_parse_errors (void)
     KankyoValueType type;
     const char *text;
   } bad[] = {
-    { KANKYO_VALUE_DOUBLE, "21,5" },  /* a comma is not a decimal point here */
+    { KANKYO_VALUE_DOUBLE, "21,5" }, /* a comma is not a decimal point here */
     { KANKYO_VALUE_DOUBLE, "" },
     { KANKYO_VALUE_DOUBLE, "nan" },
     { KANKYO_VALUE_DOUBLE, "inf" },
