@@ -32,6 +32,7 @@
 
 #include "kankyo-audit.h"
 
+#include <glib/gi18n-lib.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -131,10 +132,20 @@ enum
 /* The hashed text fields, COL_ACTOR to COL_PREV_HASH, in encoding order. */
 #define N_HASHED_TEXT (COL_PREV_HASH - COL_ACTOR + 1)
 
+/* Record numbers reach messages as text: a 64-bit format macro inside a
+ * translatable string hides the message from xgettext. */
+static char *
+seq_to_text (gint64 seq)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT, seq);
+}
+
 static void
 set_db_error (KankyoAudit *audit, GError **error, KankyoAuditError code, const char *what)
 {
-  g_set_error (error, KANKYO_AUDIT_ERROR, code, "Audit trail %s: cannot %s: %s", audit->path, what,
+  /* Translators: the second %s is one of the actions below, such as
+   * 'read the schema version'; the last is SQLite's own message. */
+  g_set_error (error, KANKYO_AUDIT_ERROR, code, _ ("Audit trail %s: cannot %s: %s"), audit->path, what,
                sqlite3_errmsg (audit->db));
 }
 
@@ -337,21 +348,21 @@ create_or_check_schema (KankyoAudit *audit, GError **error)
 
   /* IMMEDIATE, so two processes creating the same new file do not both
    * see version 0 and both create the schema. */
-  if (!exec_sql (audit, "BEGIN IMMEDIATE", KANKYO_AUDIT_ERROR_OPEN, "start a transaction to check the schema",
-                 error))
+  if (!exec_sql (audit, "BEGIN IMMEDIATE", KANKYO_AUDIT_ERROR_OPEN,
+                 _ ("start a transaction to check the schema"), error))
     return FALSE;
 
   if (!prepare (audit,
                 "SELECT (SELECT user_version FROM pragma_user_version),"
                 "       (SELECT count(*) FROM sqlite_master)",
-                &stmt, KANKYO_AUDIT_ERROR_OPEN, "read the schema version", error))
+                &stmt, KANKYO_AUDIT_ERROR_OPEN, _ ("read the schema version"), error))
     {
       rollback (audit);
       return FALSE;
     }
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
-      set_db_error (audit, error, KANKYO_AUDIT_ERROR_OPEN, "read the schema version");
+      set_db_error (audit, error, KANKYO_AUDIT_ERROR_OPEN, _ ("read the schema version"));
       rollback (audit);
       return FALSE;
     }
@@ -361,7 +372,7 @@ create_or_check_schema (KankyoAudit *audit, GError **error)
 
   if (version == 0 && n_objects == 0)
     {
-      if (!exec_sql (audit, schema_sql, KANKYO_AUDIT_ERROR_OPEN, "create the audit tables", error))
+      if (!exec_sql (audit, schema_sql, KANKYO_AUDIT_ERROR_OPEN, _ ("create the audit tables"), error))
         {
           rollback (audit);
           return FALSE;
@@ -369,17 +380,19 @@ create_or_check_schema (KankyoAudit *audit, GError **error)
     }
   else if (version != SCHEMA_VERSION)
     {
+      g_autofree char *version_text = seq_to_text (version);
+
       rollback (audit);
-      g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_OPEN,
-                   version == 0
-                       ? "Audit trail %s: the file is an SQLite database but not a Kankyo audit trail"
-                       : "Audit trail %s: schema version %" G_GINT64_FORMAT
-                         " is not supported (this Kankyo reads version %d)",
-                   audit->path, version, SCHEMA_VERSION);
+      g_set_error (
+          error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_OPEN,
+          version == 0
+              ? _ ("Audit trail %s: the file is an SQLite database but not a Kankyo audit trail")
+              : _ ("Audit trail %s: schema version %s is not supported (this Kankyo reads version %d)"),
+          audit->path, version_text, SCHEMA_VERSION);
       return FALSE;
     }
 
-  return exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_OPEN, "commit the schema", error);
+  return exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_OPEN, _ ("commit the schema"), error);
 }
 
 static gboolean
@@ -388,22 +401,25 @@ check_schema_readonly (KankyoAudit *audit, GError **error)
   g_autoptr (sqlite3_stmt) stmt = NULL;
   gint64 version;
 
-  if (!prepare (audit, "PRAGMA user_version", &stmt, KANKYO_AUDIT_ERROR_OPEN, "read the schema version",
+  if (!prepare (audit, "PRAGMA user_version", &stmt, KANKYO_AUDIT_ERROR_OPEN, _ ("read the schema version"),
                 error))
     return FALSE;
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
-      set_db_error (audit, error, KANKYO_AUDIT_ERROR_OPEN, "read the schema version");
+      set_db_error (audit, error, KANKYO_AUDIT_ERROR_OPEN, _ ("read the schema version"));
       return FALSE;
     }
   version = sqlite3_column_int64 (stmt, 0);
   if (version != SCHEMA_VERSION)
     {
-      g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_OPEN,
-                   version == 0 ? "Audit trail %s: the file is not a Kankyo audit trail"
-                                : "Audit trail %s: schema version %" G_GINT64_FORMAT
-                                  " is not supported (this Kankyo reads version %d)",
-                   audit->path, version, SCHEMA_VERSION);
+      g_autofree char *version_text = seq_to_text (version);
+
+      g_set_error (
+          error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_OPEN,
+          version == 0
+              ? _ ("Audit trail %s: the file is not a Kankyo audit trail")
+              : _ ("Audit trail %s: schema version %s is not supported (this Kankyo reads version %d)"),
+          audit->path, version_text, SCHEMA_VERSION);
       return FALSE;
     }
   return TRUE;
@@ -428,7 +444,7 @@ audit_open (const char *path, gboolean readonly, GError **error)
   if (rc != SQLITE_OK)
     {
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_OPEN,
-                   "Audit trail %s: cannot open the database: %s", path,
+                   _ ("Audit trail %s: cannot open the database: %s"), path,
                    audit->db != NULL ? sqlite3_errmsg (audit->db) : sqlite3_errstr (rc));
       return NULL;
     }
@@ -456,9 +472,10 @@ audit_open (const char *path, gboolean readonly, GError **error)
    * while the -wal file exists, so archive with SQLite's backup, not cp. On
    * a filesystem that cannot do WAL, SQLite keeps the rollback journal,
    * which is just as durable. */
-  if (!exec_sql (audit, "PRAGMA journal_mode = WAL", KANKYO_AUDIT_ERROR_OPEN, "set the journal mode", error)
+  if (!exec_sql (audit, "PRAGMA journal_mode = WAL", KANKYO_AUDIT_ERROR_OPEN, _ ("set the journal mode"),
+                 error)
       || !exec_sql (audit, "PRAGMA synchronous = FULL", KANKYO_AUDIT_ERROR_OPEN,
-                    "make commits durable (synchronous=FULL)", error)
+                    _ ("make commits durable (synchronous=FULL)"), error)
       || !create_or_check_schema (audit, error))
     return NULL;
 
@@ -508,7 +525,7 @@ check_field (KankyoAudit *audit, const char *name, const char *value, gboolean r
       if (!required)
         return TRUE;
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_INVALID,
-                   "Audit trail %s: cannot append a record without %s", audit->path, name);
+                   _ ("Audit trail %s: cannot append a record without %s"), audit->path, name);
       return FALSE;
     }
 
@@ -516,13 +533,13 @@ check_field (KankyoAudit *audit, const char *name, const char *value, gboolean r
   if (len > FIELD_MAX)
     {
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_INVALID,
-                   "Audit trail %s: %s is longer than %d bytes", audit->path, name, FIELD_MAX);
+                   _ ("Audit trail %s: %s is longer than %d bytes"), audit->path, name, FIELD_MAX);
       return FALSE;
     }
   if (!g_utf8_validate (value, len, NULL))
     {
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_INVALID,
-                   "Audit trail %s: %s is not valid UTF-8 text", audit->path, name);
+                   _ ("Audit trail %s: %s is not valid UTF-8 text"), audit->path, name);
       return FALSE;
     }
   return TRUE;
@@ -555,7 +572,7 @@ append_locked (KankyoAudit *audit,
   gint64 time_us;
 
   if (!prepare (audit, "SELECT seq, hash FROM audit_head WHERE id = 1", &head, KANKYO_AUDIT_ERROR_WRITE,
-                "read the head of the chain", error))
+                _ ("read the head of the chain"), error))
     return FALSE;
   switch (sqlite3_step (head))
     {
@@ -563,22 +580,24 @@ append_locked (KankyoAudit *audit,
         break;
       case SQLITE_DONE:
         g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_WRITE,
-                     "Audit trail %s: cannot append a record: the head of the "
-                     "chain is missing (the file has been tampered with)",
+                     _ ("Audit trail %s: cannot append a record: the head of the "
+                        "chain is missing (the file has been tampered with)"),
                      audit->path);
         return FALSE;
       default:
-        set_db_error (audit, error, KANKYO_AUDIT_ERROR_WRITE, "read the head of the chain");
+        set_db_error (audit, error, KANKYO_AUDIT_ERROR_WRITE, _ ("read the head of the chain"));
         return FALSE;
     }
   seq = sqlite3_column_int64 (head, 0);
   if (seq < 0 || seq == G_MAXINT64)
     {
+      g_autofree char *seq_text = seq_to_text (seq);
+
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_WRITE,
-                   "Audit trail %s: cannot append a record: the head of the "
-                   "chain names record %" G_GINT64_FORMAT ", which cannot exist "
-                   "(the file has been tampered with)",
-                   audit->path, seq);
+                   _ ("Audit trail %s: cannot append a record: the head of the "
+                      "chain names record %s, which cannot exist "
+                      "(the file has been tampered with)"),
+                   audit->path, seq_text);
       return FALSE;
     }
   seq++;
@@ -597,7 +616,7 @@ append_locked (KankyoAudit *audit,
   if (!prepare (audit,
                 "INSERT INTO audit (" RECORD_COLUMNS ")"
                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                &insert, KANKYO_AUDIT_ERROR_WRITE, "prepare the record", error))
+                &insert, KANKYO_AUDIT_ERROR_WRITE, _ ("prepare the record"), error))
     return FALSE;
   sqlite3_bind_int64 (insert, 1 + COL_SEQ, seq);
   sqlite3_bind_int64 (insert, 1 + COL_TIME_US, time_us);
@@ -606,18 +625,18 @@ append_locked (KankyoAudit *audit,
   bind_text (insert, 1 + COL_HASH, hash);
   if (sqlite3_step (insert) != SQLITE_DONE)
     {
-      set_db_error (audit, error, KANKYO_AUDIT_ERROR_WRITE, "write the record");
+      set_db_error (audit, error, KANKYO_AUDIT_ERROR_WRITE, _ ("write the record"));
       return FALSE;
     }
 
   if (!prepare (audit, "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1", &update,
-                KANKYO_AUDIT_ERROR_WRITE, "prepare the head update", error))
+                KANKYO_AUDIT_ERROR_WRITE, _ ("prepare the head update"), error))
     return FALSE;
   sqlite3_bind_int64 (update, 1, seq);
   bind_text (update, 2, hash);
   if (sqlite3_step (update) != SQLITE_DONE)
     {
-      set_db_error (audit, error, KANKYO_AUDIT_ERROR_WRITE, "move the head of the chain");
+      set_db_error (audit, error, KANKYO_AUDIT_ERROR_WRITE, _ ("move the head of the chain"));
       return FALSE;
     }
 
@@ -646,13 +665,13 @@ kankyo_audit_append (KankyoAudit *audit,
   g_return_val_if_fail (audit != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_field (audit, "an actor", actor, TRUE, error)
-      || !check_field (audit, "an action", action, TRUE, error)
-      || !check_field (audit, "the target", target, FALSE, error)
-      || !check_field (audit, "the old value", old_value, FALSE, error)
-      || !check_field (audit, "the new value", new_value, FALSE, error)
-      || !check_field (audit, "the reason", reason, FALSE, error)
-      || !check_field (audit, "the result", result, FALSE, error))
+  if (!check_field (audit, _ ("an actor"), actor, TRUE, error)
+      || !check_field (audit, _ ("an action"), action, TRUE, error)
+      || !check_field (audit, _ ("the target"), target, FALSE, error)
+      || !check_field (audit, _ ("the old value"), old_value, FALSE, error)
+      || !check_field (audit, _ ("the new value"), new_value, FALSE, error)
+      || !check_field (audit, _ ("the reason"), reason, FALSE, error)
+      || !check_field (audit, _ ("the result"), result, FALSE, error))
     return FALSE;
 
   locker = g_mutex_locker_new (&audit->lock);
@@ -660,14 +679,14 @@ kankyo_audit_append (KankyoAudit *audit,
   if (sqlite3_db_readonly (audit->db, "main") != 0)
     {
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_WRITE,
-                   "Audit trail %s: cannot append a record: the trail was opened read-only", audit->path);
+                   _ ("Audit trail %s: cannot append a record: the trail was opened read-only"), audit->path);
       return FALSE;
     }
 
   /* IMMEDIATE takes the write lock before the head is read, so two
    * processes appending at once cannot both chain onto the same record. */
-  if (!exec_sql (audit, "BEGIN IMMEDIATE", KANKYO_AUDIT_ERROR_WRITE, "start a transaction to append a record",
-                 error))
+  if (!exec_sql (audit, "BEGIN IMMEDIATE", KANKYO_AUDIT_ERROR_WRITE,
+                 _ ("start a transaction to append a record"), error))
     return FALSE;
 
   if (!append_locked (audit, fields, &seq, error))
@@ -676,7 +695,7 @@ kankyo_audit_append (KankyoAudit *audit,
       return FALSE;
     }
 
-  if (!exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_WRITE, "commit the record to disk", error))
+  if (!exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_WRITE, _ ("commit the record to disk"), error))
     {
       rollback (audit);
       return FALSE;
@@ -703,14 +722,14 @@ kankyo_audit_list (KankyoAudit *audit, gint64 after_seq, guint limit, GError **e
   if (limit == 0)
     {
       g_set_error (error, KANKYO_AUDIT_ERROR, KANKYO_AUDIT_ERROR_INVALID,
-                   "Audit trail %s: cannot list records: the limit must be at least 1", audit->path);
+                   _ ("Audit trail %s: cannot list records: the limit must be at least 1"), audit->path);
       return NULL;
     }
 
   locker = g_mutex_locker_new (&audit->lock);
 
   if (!prepare (audit, "SELECT " RECORD_COLUMNS " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2", &stmt,
-                KANKYO_AUDIT_ERROR_READ, "read records", error))
+                KANKYO_AUDIT_ERROR_READ, _ ("read records"), error))
     return NULL;
   sqlite3_bind_int64 (stmt, 1, after_seq);
   sqlite3_bind_int64 (stmt, 2, limit);
@@ -720,7 +739,7 @@ kankyo_audit_list (KankyoAudit *audit, gint64 after_seq, guint limit, GError **e
     g_ptr_array_add (records, record_from_row (stmt));
   if (rc != SQLITE_DONE)
     {
-      set_db_error (audit, error, KANKYO_AUDIT_ERROR_READ, "read records");
+      set_db_error (audit, error, KANKYO_AUDIT_ERROR_READ, _ ("read records"));
       return NULL;
     }
 
@@ -790,21 +809,36 @@ describe (const KankyoAuditRecord *record)
   g_autofree char *action = quote (record->action);
   g_autofree char *actor = quote (record->actor);
   g_autofree char *target = record->target != NULL ? quote (record->target) : NULL;
+  g_autofree char *seq_text = seq_to_text (record->seq);
 
   when = g_date_time_new_from_unix_utc (record->time_us / G_USEC_PER_SEC);
   time_text = when != NULL ? g_date_time_format (when, "%Y-%m-%d %H:%M:%S UTC")
-                           : g_strdup ("at an impossible time");
+                           : g_strdup (_ ("at an impossible time"));
 
-  return g_strdup_printf ("record %" G_GINT64_FORMAT " (%s, %s by %s%s%s)", record->seq, time_text, action,
-                          actor, target != NULL ? " on " : "", target != NULL ? target : "");
+  if (target != NULL)
+    {
+      /* Translators: record number, time, action, actor and target. */
+      return g_strdup_printf (_ ("record %s (%s, %s by %s on %s)"), seq_text, time_text, action, actor,
+                              target);
+    }
+  /* Translators: record number, time, action and actor. */
+  return g_strdup_printf (_ ("record %s (%s, %s by %s)"), seq_text, time_text, action, actor);
 }
 
 static char *
 describe_range (gint64 first, gint64 last)
 {
+  g_autofree char *first_text = seq_to_text (first);
+  g_autofree char *last_text = seq_to_text (last);
+
   if (first == last)
-    return g_strdup_printf ("record %" G_GINT64_FORMAT " is", first);
-  return g_strdup_printf ("records %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " are", first, last);
+    {
+      /* Translators: the subject of findings such as "%s missing: ..." and
+       * "%s not part of the trail: ...". */
+      return g_strdup_printf (_ ("record %s is"), first_text);
+    }
+  /* Translators: as "record %s is", for a range of records. */
+  return g_strdup_printf (_ ("records %s to %s are"), first_text, last_text);
 }
 
 /* The lowest-numbered record other than @exclude whose column (the one
@@ -835,7 +869,7 @@ lookup_seq (Verifier *v,
     }
   else
     {
-      set_db_error (v->audit, error, KANKYO_AUDIT_ERROR_READ, "look up a record by its hash");
+      set_db_error (v->audit, error, KANKYO_AUDIT_ERROR_READ, _ ("look up a record by its hash"));
       return FALSE;
     }
   sqlite3_reset (stmt);
@@ -911,7 +945,7 @@ verify_record (Verifier *v,
   if (record->seq < expected_seq)
     {
       add_finding (v, KANKYO_AUDIT_FINDING_BROKEN, record->seq,
-                   "%s has a number the trail never gives: numbers start at 1", what);
+                   _ ("%s has a number the trail never gives: numbers start at 1"), what);
     }
   else if (record->seq > expected_seq)
     {
@@ -922,12 +956,12 @@ verify_record (Verifier *v,
           g_autofree char *before = describe (prev);
 
           add_finding (v, KANKYO_AUDIT_FINDING_DELETED, expected_seq,
-                       "%s missing: the trail goes from %s straight to %s", missing, before, what);
+                       _ ("%s missing: the trail goes from %s straight to %s"), missing, before, what);
         }
       else
         {
           add_finding (v, KANKYO_AUDIT_FINDING_DELETED, expected_seq,
-                       "%s missing from the beginning: the trail starts at %s", missing, what);
+                       _ ("%s missing from the beginning: the trail starts at %s"), missing, what);
         }
     }
 
@@ -940,13 +974,16 @@ verify_record (Verifier *v,
         return FALSE;
       moved = written_as != record->seq;
       if (moved)
-        add_finding (v, KANKYO_AUDIT_FINDING_REORDERED, record->seq,
-                     "%s is out of place: it was written as record %" G_GINT64_FORMAT
-                     " and has been renumbered since",
-                     what, written_as);
+        {
+          g_autofree char *written_text = seq_to_text (written_as);
+
+          add_finding (v, KANKYO_AUDIT_FINDING_REORDERED, record->seq,
+                       _ ("%s is out of place: it was written as record %s and has been renumbered since"),
+                       what, written_text);
+        }
       else
         add_finding (v, KANKYO_AUDIT_FINDING_EDITED, record->seq,
-                     "%s was edited after it was written: its content no longer matches its hash", what);
+                     _ ("%s was edited after it was written: its content no longer matches its hash"), what);
     }
 
   /* After a gap the record before this one is gone, and with it the hash
@@ -964,34 +1001,36 @@ verify_record (Verifier *v,
        * where it points proves nothing about order, only that the chain
        * breaks here. */
       gboolean renumbered_nearby = moved || prev_moved;
-      const char *how = content_bad ? "" : " and its hash recomputed to hide it";
+      /* Translators: appended to the two "the chain is broken" findings. */
+      const char *how = content_bad ? "" : _ (" and its hash recomputed to hide it");
+      g_autofree char *seq_text = seq_to_text (record->seq);
+      g_autofree char *prev_text = prev != NULL ? seq_to_text (prev->seq) : NULL;
 
       if (found && !renumbered_nearby && !content_bad)
         {
+          g_autofree char *linked_text = seq_to_text (linked_seq);
+
           if (prev != NULL)
             add_finding (v, KANKYO_AUDIT_FINDING_REORDERED, record->seq,
-                         "%s is out of order: it was written right after record %" G_GINT64_FORMAT
-                         ", not after record %" G_GINT64_FORMAT,
-                         what, linked_seq, prev->seq);
+                         _ ("%s is out of order: it was written right after record %s, not after record %s"),
+                         what, linked_text, prev_text);
           else
             add_finding (v, KANKYO_AUDIT_FINDING_REORDERED, record->seq,
-                         "%s is out of order: it should start the trail but was "
-                         "written right after record %" G_GINT64_FORMAT,
-                         what, linked_seq);
+                         _ ("%s is out of order: it should start the trail but was "
+                            "written right after record %s"),
+                         what, linked_text);
         }
       else if (!found || !renumbered_nearby)
         {
           if (prev != NULL)
             add_finding (v, KANKYO_AUDIT_FINDING_BROKEN, record->seq,
-                         "the chain is broken between record %" G_GINT64_FORMAT
-                         " and %s: record %" G_GINT64_FORMAT " was written after "
-                         "a different record %" G_GINT64_FORMAT ", so one of the "
-                         "two was rewritten%s",
-                         prev->seq, what, record->seq, prev->seq, how);
+                         _ ("the chain is broken between record %s and %s: record %s was written after "
+                            "a different record %s, so one of the two was rewritten%s"),
+                         prev_text, what, seq_text, prev_text, how);
           else
             add_finding (v, KANKYO_AUDIT_FINDING_BROKEN, record->seq,
-                         "the chain is broken at its start: %s was written after "
-                         "a record that is no longer in the trail, or was rewritten%s",
+                         _ ("the chain is broken at its start: %s was written after "
+                            "a record that is no longer in the trail, or was rewritten%s"),
                          what, how);
         }
     }
@@ -1015,36 +1054,36 @@ verify_head (Verifier *v, const KankyoAuditRecord *last, gboolean last_content_b
   if (!prepare (v->audit,
                 "SELECT count(*) FROM sqlite_master"
                 " WHERE type = 'table' AND name = 'audit_head'",
-                &stmt, KANKYO_AUDIT_ERROR_READ, "look for the head of the chain", error))
+                &stmt, KANKYO_AUDIT_ERROR_READ, _ ("look for the head of the chain"), error))
     return FALSE;
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
-      set_db_error (v->audit, error, KANKYO_AUDIT_ERROR_READ, "look for the head of the chain");
+      set_db_error (v->audit, error, KANKYO_AUDIT_ERROR_READ, _ ("look for the head of the chain"));
       return FALSE;
     }
   if (sqlite3_column_int64 (stmt, 0) == 0)
     {
       add_finding (v, KANKYO_AUDIT_FINDING_BROKEN, last_seq,
-                   "the note of the newest record (table audit_head) has been "
-                   "removed, so records deleted from the end cannot be detected");
+                   _ ("the note of the newest record (table audit_head) has been "
+                      "removed, so records deleted from the end cannot be detected"));
       return TRUE;
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
   if (!prepare (v->audit, "SELECT seq, hash FROM audit_head WHERE id = 1", &stmt, KANKYO_AUDIT_ERROR_READ,
-                "read the head of the chain", error))
+                _ ("read the head of the chain"), error))
     return FALSE;
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_DONE)
     {
       add_finding (v, KANKYO_AUDIT_FINDING_BROKEN, last_seq,
-                   "the note of the newest record (table audit_head) has been "
-                   "emptied, so records deleted from the end cannot be detected");
+                   _ ("the note of the newest record (table audit_head) has been "
+                      "emptied, so records deleted from the end cannot be detected"));
       return TRUE;
     }
   if (rc != SQLITE_ROW)
     {
-      set_db_error (v->audit, error, KANKYO_AUDIT_ERROR_READ, "read the head of the chain");
+      set_db_error (v->audit, error, KANKYO_AUDIT_ERROR_READ, _ ("read the head of the chain"));
       return FALSE;
     }
   head_seq = sqlite3_column_int64 (stmt, 0);
@@ -1053,32 +1092,33 @@ verify_head (Verifier *v, const KankyoAuditRecord *last, gboolean last_content_b
   if (head_seq > last_seq)
     {
       g_autofree char *missing = describe_range (last_seq + 1, head_seq);
+      g_autofree char *head_text = seq_to_text (head_seq);
 
       if (last != NULL)
         {
           g_autofree char *what = describe (last);
 
           add_finding (v, KANKYO_AUDIT_FINDING_DELETED, last_seq + 1,
-                       "%s missing from the end: the trail was last appended as "
-                       "record %" G_GINT64_FORMAT ", but it now ends with %s",
-                       missing, head_seq, what);
+                       _ ("%s missing from the end: the trail was last appended as "
+                          "record %s, but it now ends with %s"),
+                       missing, head_text, what);
         }
       else
         {
           add_finding (v, KANKYO_AUDIT_FINDING_DELETED, 1,
-                       "%s missing: the trail was last appended as record %" G_GINT64_FORMAT
-                       ", but it is now empty",
-                       missing, head_seq);
+                       _ ("%s missing: the trail was last appended as record %s, but it is now empty"),
+                       missing, head_text);
         }
     }
   else if (head_seq < last_seq)
     {
       g_autofree char *added = describe_range (head_seq + 1, last_seq);
+      g_autofree char *head_text = seq_to_text (head_seq);
 
       add_finding (v, KANKYO_AUDIT_FINDING_BROKEN, head_seq + 1,
-                   "%s not part of the trail: Kankyo's last append was record %" G_GINT64_FORMAT
-                   ", so what follows it was added by other means",
-                   added, head_seq);
+                   _ ("%s not part of the trail: Kankyo's last append was record %s, so what follows it was "
+                      "added by other means"),
+                   added, head_text);
     }
   else if (strcmp (head_hash, last != NULL ? last->hash : ZERO_HASH) != 0 && !last_content_bad)
     {
@@ -1087,15 +1127,15 @@ verify_head (Verifier *v, const KankyoAuditRecord *last, gboolean last_content_b
           g_autofree char *what = describe (last);
 
           add_finding (v, KANKYO_AUDIT_FINDING_EDITED, last_seq,
-                       "%s was rewritten after it was written: its hash is not "
-                       "the one noted when it was appended",
+                       _ ("%s was rewritten after it was written: its hash is not "
+                          "the one noted when it was appended"),
                        what);
         }
       else
         {
           add_finding (v, KANKYO_AUDIT_FINDING_BROKEN, 0,
-                       "the trail is empty but the note of its newest record "
-                       "has been altered");
+                       _ ("the trail is empty but the note of its newest record "
+                          "has been altered"));
         }
     }
 
@@ -1115,11 +1155,11 @@ verify_locked (Verifier *v, gint64 *ret_count, GError **error)
   int rc;
 
   if (!prepare (v->audit, "SELECT " RECORD_COLUMNS " FROM audit ORDER BY seq", &walk, KANKYO_AUDIT_ERROR_READ,
-                "read records", error)
+                _ ("read records"), error)
       || !prepare (v->audit, "SELECT seq FROM audit WHERE hash = ?1 AND seq <> ?2 ORDER BY seq LIMIT 1",
-                   &by_hash, KANKYO_AUDIT_ERROR_READ, "prepare a lookup by hash", error)
+                   &by_hash, KANKYO_AUDIT_ERROR_READ, _ ("prepare a lookup by hash"), error)
       || !prepare (v->audit, "SELECT seq FROM audit WHERE prev_hash = ?1 AND seq <> ?2 ORDER BY seq LIMIT 1",
-                   &by_prev_hash, KANKYO_AUDIT_ERROR_READ, "prepare a lookup by hash", error))
+                   &by_prev_hash, KANKYO_AUDIT_ERROR_READ, _ ("prepare a lookup by hash"), error))
     return FALSE;
   v->by_hash = by_hash;
   v->by_prev_hash = by_prev_hash;
@@ -1141,7 +1181,7 @@ verify_locked (Verifier *v, gint64 *ret_count, GError **error)
     }
   if (rc != SQLITE_DONE)
     {
-      set_db_error (v->audit, error, KANKYO_AUDIT_ERROR_READ, "read records");
+      set_db_error (v->audit, error, KANKYO_AUDIT_ERROR_READ, _ ("read records"));
       return FALSE;
     }
 
@@ -1173,14 +1213,14 @@ kankyo_audit_verify (KankyoAudit *audit, GPtrArray **ret_findings, gint64 *ret_c
 
   /* One read transaction, so records and head come from the same moment
    * even while another process appends. */
-  if (!exec_sql (audit, "BEGIN", KANKYO_AUDIT_ERROR_READ, "start a read transaction", error))
+  if (!exec_sql (audit, "BEGIN", KANKYO_AUDIT_ERROR_READ, _ ("start a read transaction"), error))
     return FALSE;
   if (!verify_locked (&v, &count, error))
     {
       rollback (audit);
       return FALSE;
     }
-  if (!exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_READ, "end the read transaction", error))
+  if (!exec_sql (audit, "COMMIT", KANKYO_AUDIT_ERROR_READ, _ ("end the read transaction"), error))
     {
       rollback (audit);
       return FALSE;

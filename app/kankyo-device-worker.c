@@ -5,8 +5,11 @@
  * never late because of an idle wait. Missed poll instants are skipped, not
  * caught up, so a slow device is polled as fast as it answers and no faster.
  */
+#include "config.h"
+
 #include "kankyo-device-worker.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -290,7 +293,8 @@ do_write (KankyoDeviceWorker *w, WriteRequest *req, KankyoValue *ret_readback, G
 
   if (i == G_MAXUINT)
     {
-      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND, "%s has no such tag", w->name);
+      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND, _ ("%s has no such tag"),
+                   w->name);
       return FALSE;
     }
   reg = &w->specs[i]->reg;
@@ -335,7 +339,7 @@ do_write (KankyoDeviceWorker *w, WriteRequest *req, KankyoValue *ret_readback, G
       g_autofree char *have = kankyo_tag_spec_format_value (w->specs[i], &got);
 
       g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_READBACK,
-                   "%s: wrote %s but the device reports %s (it may limit or ignore the value)",
+                   _ ("%s: wrote %s but the device reports %s (it may limit or ignore the value)"),
                    w->specs[i]->name, want, have);
       return FALSE;
     }
@@ -420,7 +424,7 @@ fail_pending (KankyoDeviceWorker *w)
         {
           g_autoptr (GError) error
               = g_error_new (KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_STOPPED,
-                             "%s: the engine stopped before the write was sent", w->name);
+                             _ ("%s: the engine stopped before the write was sent"), w->name);
 
           req->done (req->user_data, NULL, error);
         }
@@ -481,7 +485,7 @@ kankyo_device_worker_queue_write (KankyoDeviceWorker *w,
   if (g_async_queue_length (w->queue) >= MAX_QUEUED_WRITES)
     {
       g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_BUSY,
-                   "%s: %d writes are already waiting; try again when the device catches up", w->name,
+                   _ ("%s: %d writes are already waiting; try again when the device catches up"), w->name,
                    MAX_QUEUED_WRITES);
       return FALSE;
     }

@@ -11,6 +11,7 @@
 #include "kankyo-engine.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -134,8 +135,8 @@ resolve_device (KankyoEngine *self, KankyoDeviceConfig *config, GError **error)
   dev->tag_ids = g_new0 (guint, MAX (dev->specs->len, 1));
   for (guint i = 0; i < dev->specs->len; i++)
     dev->tag_ids[i] = kankyo_tag_store_add (self->store, config->name, g_ptr_array_index (dev->specs, i));
-  online = status_spec ("_online", KANKYO_VALUE_BOOL, "Device answers");
-  last_error = status_spec ("_last_error", KANKYO_VALUE_STRING, "Last communication error");
+  online = status_spec ("_online", KANKYO_VALUE_BOOL, _ ("Device answers"));
+  last_error = status_spec ("_last_error", KANKYO_VALUE_STRING, _ ("Last communication error"));
   dev->online_tag = kankyo_tag_store_add (self->store, config->name, online);
   dev->error_tag = kankyo_tag_store_add (self->store, config->name, last_error);
   return TRUE;
@@ -256,7 +257,7 @@ start_workers (KankyoEngine *self, GError **error)
       conn = kankyo_driver_create_connection (dev->driver, endpoint, error);
       if (conn == NULL)
         {
-          g_prefix_error (error, "device %s: ", dev->config->name);
+          g_prefix_error (error, _ ("device %s: "), dev->config->name);
           return FALSE;
         }
       wc.name = dev->config->name;
@@ -289,7 +290,7 @@ kankyo_engine_start (KankyoEngine *self, GError **error)
       int saved = errno;
 
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   "cannot create the data folder %s: %s", self->data_dir, g_strerror (saved));
+                   _ ("cannot create the data folder %s: %s"), self->data_dir, g_strerror (saved));
       return FALSE;
     }
   self->audit = kankyo_audit_open (self->audit_path, error);
@@ -421,13 +422,13 @@ check_text (const char *what, const char *text, gsize max, GError **error)
 
   if (trimmed == NULL || *trimmed == '\0')
     {
-      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_INVALID, "a write needs %s", what);
+      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_INVALID, _ ("a write needs %s"), what);
       return FALSE;
     }
   if (strlen (text) > max || !g_utf8_validate (text, -1, NULL) || has_control_characters (text))
     {
       g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_INVALID,
-                   "%s must be one line of text of at most %zu bytes", what, max);
+                   _ ("%s must be one line of text of at most %zu bytes"), what, max);
       return FALSE;
     }
   return TRUE;
@@ -440,7 +441,7 @@ audit_result (WriteOp *op, const char *new_value, const char *result)
 
   if (!kankyo_audit_append (op->engine->audit, op->actor, "write.result", op->tag, NULL, new_value,
                             op->reason, result, NULL, &error))
-    g_warning ("the result of writing %s could not be recorded in the audit trail: %s", op->tag,
+    g_warning (_ ("the result of writing %s could not be recorded in the audit trail: %s"), op->tag,
                error->message);
 }
 
@@ -496,8 +497,8 @@ write_begin (gpointer data)
   gint id;
 
   op->task = task;
-  if (!check_text ("a user", op->actor, MAX_ACTOR_LENGTH, &error)
-      || !check_text ("a reason", op->reason, MAX_REASON_LENGTH, &error))
+  if (!check_text (_ ("a user"), op->actor, MAX_ACTOR_LENGTH, &error)
+      || !check_text (_ ("a reason"), op->reason, MAX_REASON_LENGTH, &error))
     goto fail_unaudited;
 
   id = kankyo_tag_store_lookup (self->store, op->tag);
@@ -512,13 +513,13 @@ write_begin (gpointer data)
     }
 
   if (spec == NULL)
-    g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND, "there is no tag named %s",
+    g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND, _ ("there is no tag named %s"),
                  op->tag);
   else if (!spec->writable)
-    g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_READ_ONLY, "%s is read-only", op->tag);
+    g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_READ_ONLY, _ ("%s is read-only"), op->tag);
   else if (dev == NULL || dev->worker == NULL)
     g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_STOPPED,
-                 "%s is not being polled, so it cannot be written", op->tag);
+                 _ ("%s is not being polled, so it cannot be written"), op->tag);
   else if (!kankyo_value_parse (spec->value_type, op->value_text, &op->value, &error)
            || !kankyo_tag_spec_check_value (spec, &op->value, &error))
     g_prefix_error (&error, "%s: ", op->tag);
@@ -530,7 +531,7 @@ write_begin (gpointer data)
       rejected = g_strconcat ("rejected: ", error->message, NULL);
       if (!kankyo_audit_append (self->audit, op->actor, "write.request", op->tag, old_text, op->value_text,
                                 op->reason, rejected, NULL, &audit_error))
-        g_warning ("a rejected write of %s could not be recorded: %s", op->tag, audit_error->message);
+        g_warning (_ ("a rejected write of %s could not be recorded: %s"), op->tag, audit_error->message);
       goto fail_unaudited;
     }
 
@@ -544,8 +545,8 @@ write_begin (gpointer data)
                               op->reason, "pending", NULL, &audit_error))
       {
         g_set_error (&error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_AUDIT,
-                     "the write of %s was not sent because the audit trail could not record it: %s", op->tag,
-                     audit_error->message);
+                     _ ("the write of %s was not sent because the audit trail could not record it: %s"),
+                     op->tag, audit_error->message);
         goto fail_unaudited;
       }
   }
@@ -587,7 +588,7 @@ kankyo_engine_write_async (KankyoEngine *self,
   if (!self->running)
     {
       g_task_return_new_error (task, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_STOPPED,
-                               "the engine is not running");
+                               _ ("the engine is not running"));
       return;
     }
   op = g_new0 (WriteOp, 1);

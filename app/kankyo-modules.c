@@ -8,6 +8,8 @@
 
 #include "kankyo-modules.h"
 
+#include <glib/gi18n-lib.h>
+
 G_DEFINE_QUARK (kankyo - modules - error - quark, kankyo_modules_error)
 
 static GMutex instances_mutex;
@@ -43,6 +45,10 @@ kankyo_modules_load (void)
 
   if (g_once_init_enter (&once))
     {
+      /* Bound here as well as by the plugin API, so the engine's messages
+       * are translated in any host program. */
+      bindtextdomain (GETTEXT_PACKAGE, KANKYO_LOCALEDIR);
+      bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
       kankyo_plugin_register_extension_points ();
       load_path_list ("KANKYO_DRIVER_PATH", KANKYO_DRIVERDIR);
       load_path_list ("KANKYO_PLUGIN_PATH", KANKYO_PLUGINDIR);
@@ -69,8 +75,8 @@ get_instance (const char *ep_name, const char *name, const char *what, GError **
       g_autofree char *list = g_strjoinv (", ", known);
 
       g_set_error (error, KANKYO_MODULES_ERROR, KANKYO_MODULES_ERROR_NOT_FOUND,
-                   "no %s named '%s' is installed; known: %s", what, name ? name : "",
-                   *list ? list : "none (are the plugins installed or KANKYO_PLUGIN_PATH set?)");
+                   _ ("no %s named '%s' is installed; known: %s"), what, name ? name : "",
+                   *list ? list : _ ("none (are the plugins installed or KANKYO_PLUGIN_PATH set?)"));
       return NULL;
     }
 
@@ -92,13 +98,13 @@ get_instance (const char *ep_name, const char *name, const char *what, GError **
 KankyoDriver *
 kankyo_modules_get_driver (const char *name, GError **error)
 {
-  return (KankyoDriver *) get_instance (KANKYO_DRIVER_EXTENSION_POINT, name, "driver", error);
+  return (KankyoDriver *) get_instance (KANKYO_DRIVER_EXTENSION_POINT, name, _ ("driver"), error);
 }
 
 KankyoDeviceType *
 kankyo_modules_get_device_type (const char *id, GError **error)
 {
-  return (KankyoDeviceType *) get_instance (KANKYO_DEVICE_TYPE_EXTENSION_POINT, id, "device type", error);
+  return (KankyoDeviceType *) get_instance (KANKYO_DEVICE_TYPE_EXTENSION_POINT, id, _ ("device type"), error);
 }
 
 static int
@@ -151,7 +157,7 @@ kankyo_modules_resolve_device (const KankyoDeviceConfig *config,
   driver = kankyo_modules_get_driver (config->driver ? config->driver : "modbus", error);
   if (driver == NULL)
     {
-      g_prefix_error (error, "%s: device %s: ", where, config->name);
+      g_prefix_error (error, _ ("%s: device %s: "), where, config->name);
       return FALSE;
     }
 
@@ -163,21 +169,21 @@ kankyo_modules_resolve_device (const KankyoDeviceConfig *config,
       type = kankyo_modules_get_device_type (config->type_id, error);
       if (type == NULL)
         {
-          g_prefix_error (error, "%s: device %s: ", where, config->name);
+          g_prefix_error (error, _ ("%s: device %s: "), where, config->name);
           return FALSE;
         }
       bytes = kankyo_device_type_get_map (type, &map_name);
       if (bytes == NULL)
         {
           g_set_error (error, KANKYO_MODULES_ERROR, KANKYO_MODULES_ERROR_NOT_FOUND,
-                       "%s: device %s: device type %s provides no register map", where, config->name,
+                       _ ("%s: device %s: device type %s provides no register map"), where, config->name,
                        config->type_id);
           return FALSE;
         }
       type_map = kankyo_device_map_parse (bytes, map_name ? map_name : config->type_id, error);
       if (type_map == NULL)
         {
-          g_prefix_error (error, "%s: device %s: ", where, config->name);
+          g_prefix_error (error, _ ("%s: device %s: "), where, config->name);
           return FALSE;
         }
       map = type_map;
@@ -185,7 +191,7 @@ kankyo_modules_resolve_device (const KankyoDeviceConfig *config,
   if (map == NULL)
     {
       g_set_error (error, KANKYO_MODULES_ERROR, KANKYO_MODULES_ERROR_NOT_FOUND,
-                   "%s: device %s has no type, map or tags", where, config->name);
+                   _ ("%s: device %s has no type, map or tags"), where, config->name);
       return FALSE;
     }
 

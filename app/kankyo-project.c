@@ -8,9 +8,12 @@
  * has to apply a device's base address and word order, which
  * kankyo_device_map_resolve_tags () does.
  */
+#include "config.h"
+
 #include "kankyo-project.h"
 #include "kankyo-yaml.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -145,9 +148,9 @@ static const char *const tag_keys[] = {
 
 static const char *const access_choices[] = { "read", "read-write", NULL };
 
-#define AREA_CHOICES "coil, discrete-input, holding or input"
-#define DATA_TYPE_CHOICES "bool, bit, bitfield, int16, uint16, int32, uint32, float32 or float64"
-#define WORD_ORDER_CHOICES "ABCD, CDAB, BADC or DCBA"
+#define AREA_CHOICES N_ ("coil, discrete-input, holding or input")
+#define DATA_TYPE_CHOICES N_ ("bool, bit, bitfield, int16, uint16, int32, uint32, float32 or float64")
+#define WORD_ORDER_CHOICES N_ ("ABCD, CDAB, BADC or DCBA")
 
 /* State of one project load: the names seen so far, for uniqueness, and the
  * running tag count, so map files cannot multiply beyond the bound. */
@@ -253,8 +256,8 @@ claim_name (
 
   if (first != NULL)
     {
-      kankyo_yaml_set_error (yaml, node, error, "name: duplicate %s name '%s'; it is first used at %s", what,
-                             name, first);
+      kankyo_yaml_set_error (yaml, node, error, _ ("name: duplicate %s name '%s'; it is first used at %s"),
+                             what, name, first);
       return FALSE;
     }
   g_hash_table_insert (seen, g_strdup (name), kankyo_yaml_location (yaml, node));
@@ -266,11 +269,11 @@ get_word_order (KankyoYaml *yaml, yaml_node_t *node, KankyoWordOrder *ret_order,
 {
   const char *text = NULL;
 
-  if (!kankyo_yaml_get_scalar (yaml, node, "word-order", WORD_ORDER_CHOICES, &text, error))
+  if (!kankyo_yaml_get_scalar (yaml, node, "word-order", _ (WORD_ORDER_CHOICES), &text, error))
     return FALSE;
   if (!kankyo_word_order_from_string (text, ret_order))
     {
-      kankyo_yaml_set_expected_error (yaml, node, "word-order", WORD_ORDER_CHOICES, error);
+      kankyo_yaml_set_expected_error (yaml, node, "word-order", _ (WORD_ORDER_CHOICES), error);
       return FALSE;
     }
   return TRUE;
@@ -311,11 +314,11 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
   gint64 n;
   guint width;
 
-  if (!kankyo_yaml_get_fields (yaml, node, "tag", tag_keys, v, error)
-      || !kankyo_yaml_require (yaml, node, "tag", "name", v[TAG_NAME], error)
+  if (!kankyo_yaml_get_fields (yaml, node, _ ("tag"), tag_keys, v, error)
+      || !kankyo_yaml_require (yaml, node, _ ("tag"), "name", v[TAG_NAME], error)
       || !kankyo_yaml_get_identifier (yaml, v[TAG_NAME], "name", FALSE, &spec->name, error))
     return NULL;
-  what = g_strdup_printf ("tag '%s'", spec->name);
+  what = g_strdup_printf (_ ("tag '%s'"), spec->name);
   if (!kankyo_yaml_require (yaml, node, what, "area", v[TAG_AREA], error)
       || !kankyo_yaml_require (yaml, node, what, "address", v[TAG_ADDRESS], error)
       || !kankyo_yaml_require (yaml, node, what, "type", v[TAG_TYPE], error))
@@ -323,7 +326,7 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
   if (g_hash_table_contains (names, spec->name))
     {
       kankyo_yaml_set_error (yaml, v[TAG_NAME], error,
-                             "name: duplicate tag name '%s'; it is first used at %s", spec->name,
+                             _ ("name: duplicate tag name '%s'; it is first used at %s"), spec->name,
                              (const char *) g_hash_table_lookup (names, spec->name));
       return NULL;
     }
@@ -335,32 +338,32 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
     return NULL;
 
   /* Table and type first: they decide which other keys make sense. */
-  if (!kankyo_yaml_get_scalar (yaml, v[TAG_AREA], "area", AREA_CHOICES, &text, error))
+  if (!kankyo_yaml_get_scalar (yaml, v[TAG_AREA], "area", _ (AREA_CHOICES), &text, error))
     return NULL;
   if (!kankyo_area_from_string (text, &reg->area))
     {
-      kankyo_yaml_set_expected_error (yaml, v[TAG_AREA], "area", AREA_CHOICES, error);
+      kankyo_yaml_set_expected_error (yaml, v[TAG_AREA], "area", _ (AREA_CHOICES), error);
       return NULL;
     }
-  if (!kankyo_yaml_get_scalar (yaml, v[TAG_TYPE], "type", DATA_TYPE_CHOICES, &text, error))
+  if (!kankyo_yaml_get_scalar (yaml, v[TAG_TYPE], "type", _ (DATA_TYPE_CHOICES), &text, error))
     return NULL;
   if (!kankyo_data_type_from_string (text, &reg->data_type))
     {
-      kankyo_yaml_set_expected_error (yaml, v[TAG_TYPE], "type", DATA_TYPE_CHOICES, error);
+      kankyo_yaml_set_expected_error (yaml, v[TAG_TYPE], "type", _ (DATA_TYPE_CHOICES), error);
       return NULL;
     }
   if (kankyo_area_is_bits (reg->area) && reg->data_type != KANKYO_DATA_BOOL)
     {
       kankyo_yaml_set_error (yaml, v[TAG_TYPE], error,
-                             "type: area %s holds single bits, so the type must be bool, found '%s'",
+                             _ ("type: area %s holds single bits, so the type must be bool, found '%s'"),
                              kankyo_area_to_string (reg->area), kankyo_data_type_to_string (reg->data_type));
       return NULL;
     }
   if (!kankyo_area_is_bits (reg->area) && reg->data_type == KANKYO_DATA_BOOL)
     {
       kankyo_yaml_set_error (yaml, v[TAG_TYPE], error,
-                             "type: bool fits only area coil or discrete-input; "
-                             "for one bit of a %s register use type bit",
+                             _ ("type: bool fits only area coil or discrete-input; "
+                                "for one bit of a %s register use type bit"),
                              kankyo_area_to_string (reg->area));
       return NULL;
     }
@@ -375,7 +378,7 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
   else if (v[TAG_BIT] != NULL)
     {
       kankyo_yaml_set_error (yaml, v[TAG_BIT], error,
-                             "bit: only tags of type bit or bitfield have a bit, this one is %s",
+                             _ ("bit: only tags of type bit or bitfield have a bit, this one is %s"),
                              kankyo_data_type_to_string (reg->data_type));
       return NULL;
     }
@@ -387,7 +390,7 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
       if (reg->bit + n > 16)
         {
           kankyo_yaml_set_error (yaml, v[TAG_BITS], error,
-                                 "bits: bits %u to %u do not fit in a 16-bit register", reg->bit,
+                                 _ ("bits: bits %u to %u do not fit in a 16-bit register"), reg->bit,
                                  (guint) (reg->bit + n - 1));
           return NULL;
         }
@@ -396,7 +399,7 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
   else if (v[TAG_BITS] != NULL)
     {
       kankyo_yaml_set_error (yaml, v[TAG_BITS], error,
-                             "bits: only tags of type bitfield have a width in bits, this one is %s",
+                             _ ("bits: only tags of type bitfield have a width in bits, this one is %s"),
                              kankyo_data_type_to_string (reg->data_type));
       return NULL;
     }
@@ -407,10 +410,11 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
   width = kankyo_data_type_width (reg->data_type);
   if (address - map->base_address + width > G_MAXUINT16 + 1)
     {
+      g_autofree char *address_text = g_strdup_printf ("%" G_GINT64_FORMAT, address);
+
       kankyo_yaml_set_error (yaml, v[TAG_ADDRESS], error,
-                             "address: a %s takes %u registers, so at %" G_GINT64_FORMAT
-                             " it runs past the last one",
-                             kankyo_data_type_to_string (reg->data_type), width, address);
+                             _ ("address: a %s takes %u registers, so at %s it runs past the last one"),
+                             kankyo_data_type_to_string (reg->data_type), width, address_text);
       return NULL;
     }
 
@@ -423,8 +427,8 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
   for (guint k = TAG_SCALE; k <= TAG_MAX; k++)
     if (plain && v[k] != NULL)
       {
-        kankyo_yaml_set_error (yaml, v[k], error, "%s: a %s tag is true or false and has no %s", tag_keys[k],
-                               kankyo_data_type_to_string (reg->data_type), tag_keys[k]);
+        kankyo_yaml_set_error (yaml, v[k], error, _ ("%s: a %s tag is true or false and has no %s"),
+                               tag_keys[k], kankyo_data_type_to_string (reg->data_type), tag_keys[k]);
         return NULL;
       }
   if (v[TAG_SCALE] != NULL)
@@ -433,7 +437,7 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
         return NULL;
       if (reg->gain == 0.0)
         {
-          kankyo_yaml_set_expected_error (yaml, v[TAG_SCALE], "scale", "a number other than zero", error);
+          kankyo_yaml_set_expected_error (yaml, v[TAG_SCALE], "scale", _ ("a number other than zero"), error);
           return NULL;
         }
     }
@@ -449,7 +453,7 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
       g_autofree char *expected = NULL;
 
       g_ascii_dtostr (min_text, sizeof min_text, spec->min);
-      expected = g_strdup_printf ("a number greater than min (%s)", min_text);
+      expected = g_strdup_printf (_ ("a number greater than min (%s)"), min_text);
       kankyo_yaml_set_expected_error (yaml, v[TAG_MAX], "max", expected, error);
       return NULL;
     }
@@ -464,8 +468,8 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
       if (spec->writable && !kankyo_area_is_writable (reg->area))
         {
           kankyo_yaml_set_error (yaml, v[TAG_ACCESS], error,
-                                 "access: area %s is read-only; only coils and holding "
-                                 "registers can be read-write",
+                                 _ ("access: area %s is read-only; only coils and holding "
+                                    "registers can be read-write"),
                                  kankyo_area_to_string (reg->area));
           return NULL;
         }
@@ -478,7 +482,7 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
   check.address = (guint16) (address - map->base_address);
   if (!kankyo_register_spec_validate (&check, &local_error))
     {
-      kankyo_yaml_set_error (yaml, node, error, "tag '%s': %s", spec->name, local_error->message);
+      kankyo_yaml_set_error (yaml, node, error, _ ("tag '%s': %s"), spec->name, local_error->message);
       return NULL;
     }
 
@@ -502,7 +506,7 @@ parse_tags (KankyoYaml *yaml, yaml_node_t *node, KankyoDeviceMap *map, GError **
   g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   guint n;
 
-  if (!kankyo_yaml_get_sequence (yaml, node, "tags", "a list of tags", 1, MAX_MAP_TAGS, &n, error))
+  if (!kankyo_yaml_get_sequence (yaml, node, "tags", _ ("a list of tags"), 1, MAX_MAP_TAGS, &n, error))
     return FALSE;
   for (guint i = 0; i < n; i++)
     {
@@ -535,9 +539,9 @@ parse_map (KankyoYaml *yaml, GError **error)
   yaml_node_t *root = kankyo_yaml_get_root (yaml);
   yaml_node_t *v[N_MAP_KEYS];
 
-  if (!kankyo_yaml_get_fields (yaml, root, "device map", map_keys, v, error)
-      || !kankyo_yaml_require (yaml, root, "device map", "device-type", v[MAP_DEVICE_TYPE], error)
-      || !kankyo_yaml_require (yaml, root, "device map", "tags", v[MAP_TAGS], error)
+  if (!kankyo_yaml_get_fields (yaml, root, _ ("device map"), map_keys, v, error)
+      || !kankyo_yaml_require (yaml, root, _ ("device map"), "device-type", v[MAP_DEVICE_TYPE], error)
+      || !kankyo_yaml_require (yaml, root, _ ("device map"), "tags", v[MAP_TAGS], error)
       || !kankyo_yaml_get_identifier (yaml, v[MAP_DEVICE_TYPE], "device-type", TRUE, &map->id, error)
       || !get_optional_string (yaml, v[MAP_VENDOR], "vendor", KANKYO_YAML_STRING_LINE, &map->vendor, error)
       || !get_optional_string (yaml, v[MAP_MODEL], "model", KANKYO_YAML_STRING_LINE, &map->model, error)
@@ -604,17 +608,22 @@ kankyo_device_map_resolve_tags (const KankyoDeviceMap *map, const KankyoDeviceCo
 
       if (tag->address < base)
         {
-          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
-                       "%s: tag '%s': address %u is not a register number; with "
-                       "base-address %u%s%s addresses start at %u",
-                       tag->location, tag->spec->name, tag->address, base,
-                       device != NULL ? " of device " : "", device != NULL ? device->name : "", base);
+          if (device != NULL)
+            g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
+                         _ ("%s: tag '%s': address %u is not a register number; with "
+                            "base-address %u of device %s addresses start at %u"),
+                         tag->location, tag->spec->name, tag->address, base, device->name, base);
+          else
+            g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
+                         _ ("%s: tag '%s': address %u is not a register number; with "
+                            "base-address %u addresses start at %u"),
+                         tag->location, tag->spec->name, tag->address, base, base);
           return NULL;
         }
       if (tag->address - base > G_MAXUINT16)
         {
           g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
-                       "%s: tag '%s': address %u is past the last register with base-address %u",
+                       _ ("%s: tag '%s': address %u is past the last register with base-address %u"),
                        tag->location, tag->spec->name, tag->address, base);
           return NULL;
         }
@@ -625,7 +634,7 @@ kankyo_device_map_resolve_tags (const KankyoDeviceMap *map, const KankyoDeviceCo
         spec->reg.word_order = order;
       if (!kankyo_register_spec_validate (&spec->reg, &local_error))
         {
-          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID, "%s: tag '%s': %s",
+          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID, _ ("%s: tag '%s': %s"),
                        tag->location, tag->spec->name, local_error->message);
           return NULL;
         }
@@ -665,8 +674,8 @@ load_map_file (LoadContext *ctx, yaml_node_t *node, KankyoDeviceConfig *device, 
   else
     {
       kankyo_yaml_set_error (ctx->yaml, node, error,
-                             "map: '%s' is a relative path, but this project is not in a "
-                             "folder; write an absolute path",
+                             _ ("map: '%s' is a relative path, but this project is not in a "
+                                "folder; write an absolute path"),
                              written);
       return FALSE;
     }
@@ -684,7 +693,7 @@ load_map_file (LoadContext *ctx, yaml_node_t *node, KankyoDeviceConfig *device, 
   if (device->map == NULL)
     {
       /* The message starts at the map file's own line; say who used it. */
-      g_set_error (error, KANKYO_PROJECT_ERROR, local_error->code, "%s (in the map of device '%s' at %s)",
+      g_set_error (error, KANKYO_PROJECT_ERROR, local_error->code, _ ("%s (in the map of device '%s' at %s)"),
                    local_error->message, device->name, device->location);
       return FALSE;
     }
@@ -704,10 +713,10 @@ parse_device (LoadContext *ctx, yaml_node_t *node, const char *area, GError **er
   guint n_sources = 0;
   gint64 n;
 
-  if (!kankyo_yaml_get_fields (yaml, node, "device", device_keys, v, error)
-      || !kankyo_yaml_require (yaml, node, "device", "name", v[DEVICE_NAME], error)
+  if (!kankyo_yaml_get_fields (yaml, node, _ ("device"), device_keys, v, error)
+      || !kankyo_yaml_require (yaml, node, _ ("device"), "name", v[DEVICE_NAME], error)
       || !kankyo_yaml_get_identifier (yaml, v[DEVICE_NAME], "name", FALSE, &device->name, error)
-      || !claim_name (yaml, v[DEVICE_NAME], ctx->device_names, "device", device->name, error)
+      || !claim_name (yaml, v[DEVICE_NAME], ctx->device_names, _ ("device"), device->name, error)
       || !get_optional_string (yaml, v[DEVICE_LABEL], "label", KANKYO_YAML_STRING_LINE, &device->label,
                                error))
     return NULL;
@@ -722,7 +731,7 @@ parse_device (LoadContext *ctx, yaml_node_t *node, const char *area, GError **er
   if (n_sources == 0)
     {
       kankyo_yaml_set_error (yaml, node, error,
-                             "device '%s': missing its tags; give one of the keys type, map or tags",
+                             _ ("device '%s': missing its tags; give one of the keys type, map or tags"),
                              device->name);
       return NULL;
     }
@@ -732,8 +741,8 @@ parse_device (LoadContext *ctx, yaml_node_t *node, const char *area, GError **er
       const char *key = extra == v[DEVICE_TYPE] ? "type" : extra == v[DEVICE_MAP] ? "map" : "tags";
 
       kankyo_yaml_set_error (yaml, extra, error,
-                             "%s: a device takes its tags from exactly one of type, map or "
-                             "tags; device '%s' has more than one",
+                             _ ("%s: a device takes its tags from exactly one of type, map or "
+                                "tags; device '%s' has more than one"),
                              key, device->name);
       return NULL;
     }
@@ -746,11 +755,11 @@ parse_device (LoadContext *ctx, yaml_node_t *node, const char *area, GError **er
         return NULL;
     }
 
-  what = g_strdup_printf ("device '%s'", device->name);
+  what = g_strdup_printf (_ ("device '%s'"), device->name);
   if (!kankyo_yaml_require (yaml, node, what, "endpoint", v[DEVICE_ENDPOINT], error)
       || !kankyo_yaml_get_scalar (yaml, v[DEVICE_ENDPOINT], "endpoint",
-                                  "an endpoint such as tcp://192.168.0.10:502, "
-                                  "rtu:///dev/ttyUSB0?baud=9600 or simulated",
+                                  _ ("an endpoint such as tcp://192.168.0.10:502, "
+                                     "rtu:///dev/ttyUSB0?baud=9600 or simulated"),
                                   &text, error))
     return NULL;
   if (!g_str_equal (text, SIMULATED_ENDPOINT))
@@ -821,8 +830,8 @@ parse_device (LoadContext *ctx, yaml_node_t *node, const char *area, GError **er
       if (ctx->n_tags + device->map->tags->len > MAX_PROJECT_TAGS)
         {
           kankyo_yaml_set_error (yaml, at, error,
-                                 "device '%s': a project may have at most %d tags; "
-                                 "this device brings the count to %u",
+                                 _ ("device '%s': a project may have at most %d tags; "
+                                    "this device brings the count to %u"),
                                  device->name, MAX_PROJECT_TAGS, ctx->n_tags + device->map->tags->len);
           return NULL;
         }
@@ -839,14 +848,14 @@ parse_area (LoadContext *ctx, yaml_node_t *node, KankyoProject *project, GError 
   yaml_node_t *v[N_AREA_KEYS];
   guint n_devices = 0;
 
-  if (!kankyo_yaml_get_fields (yaml, node, "area", area_keys, v, error)
-      || !kankyo_yaml_require (yaml, node, "area", "name", v[AREA_NAME], error)
+  if (!kankyo_yaml_get_fields (yaml, node, _ ("area"), area_keys, v, error)
+      || !kankyo_yaml_require (yaml, node, _ ("area"), "name", v[AREA_NAME], error)
       || !kankyo_yaml_get_identifier (yaml, v[AREA_NAME], "name", FALSE, &area->name, error)
-      || !claim_name (yaml, v[AREA_NAME], ctx->area_names, "area", area->name, error)
+      || !claim_name (yaml, v[AREA_NAME], ctx->area_names, _ ("area"), area->name, error)
       || !get_optional_string (yaml, v[AREA_LABEL], "label", KANKYO_YAML_STRING_LINE, &area->label, error))
     return FALSE;
   if (v[AREA_DEVICES] != NULL
-      && !kankyo_yaml_get_sequence (yaml, v[AREA_DEVICES], "devices", "a list of devices", 0, MAX_DEVICES,
+      && !kankyo_yaml_get_sequence (yaml, v[AREA_DEVICES], "devices", _ ("a list of devices"), 0, MAX_DEVICES,
                                     &n_devices, error))
     return FALSE;
 
@@ -857,7 +866,7 @@ parse_area (LoadContext *ctx, yaml_node_t *node, KankyoProject *project, GError 
 
       if (project->devices->len == MAX_DEVICES)
         {
-          kankyo_yaml_set_error (yaml, item, error, "a project may have at most %d devices", MAX_DEVICES);
+          kankyo_yaml_set_error (yaml, item, error, _ ("a project may have at most %d devices"), MAX_DEVICES);
           return FALSE;
         }
       device = parse_device (ctx, item, area->name, error);
@@ -904,12 +913,12 @@ kankyo_project_load_from_bytes (GBytes *bytes, const char *name, const char *dir
   ctx.n_tags = 0;
 
   root = kankyo_yaml_get_root (yaml);
-  if (!kankyo_yaml_get_fields (yaml, root, "project", project_keys, v, error)
-      || !kankyo_yaml_require (yaml, root, "project", "project", v[PROJECT_NAME], error)
-      || !kankyo_yaml_require (yaml, root, "project", "areas", v[PROJECT_AREAS], error)
+  if (!kankyo_yaml_get_fields (yaml, root, _ ("project"), project_keys, v, error)
+      || !kankyo_yaml_require (yaml, root, _ ("project"), "project", v[PROJECT_NAME], error)
+      || !kankyo_yaml_require (yaml, root, _ ("project"), "areas", v[PROJECT_AREAS], error)
       || !kankyo_yaml_get_string (yaml, v[PROJECT_NAME], "project", KANKYO_YAML_STRING_LINE, &project->name,
                                   error)
-      || !kankyo_yaml_get_sequence (yaml, v[PROJECT_AREAS], "areas", "a list of areas", 1, MAX_AREAS,
+      || !kankyo_yaml_get_sequence (yaml, v[PROJECT_AREAS], "areas", _ ("a list of areas"), 1, MAX_AREAS,
                                     &n_areas, error))
     return NULL;
 

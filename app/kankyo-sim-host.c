@@ -5,8 +5,11 @@
  * set go through the same codec the engine decodes with, so a model cannot
  * get a word order or a scale wrong.
  */
+#include "config.h"
+
 #include "kankyo-sim-host.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 
 #define TICK_US (100 * G_TIME_SPAN_MILLISECOND)
@@ -264,7 +267,7 @@ kankyo_sim_host_add (KankyoSimHost *host,
   if (host->devices->len >= MAX_SIM_DEVICES)
     {
       g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                   "a simulator serves at most %d devices", MAX_SIM_DEVICES);
+                   _ ("a simulator serves at most %d devices"), MAX_SIM_DEVICES);
       return G_MAXUINT;
     }
 
@@ -295,7 +298,7 @@ kankyo_sim_host_add (KankyoSimHost *host,
   dev->server = kankyo_driver_create_server (driver, endpoint, unit_id, dev->bank, error);
   if (dev->server == NULL)
     {
-      g_prefix_error (error, "simulated %s: ", name);
+      g_prefix_error (error, _ ("simulated %s: "), name);
       sim_device_free (dev);
       return G_MAXUINT;
     }
@@ -353,7 +356,7 @@ kankyo_sim_host_start (KankyoSimHost *host, GError **error)
         {
           g_autofree char *where = kankyo_endpoint_to_string (dev->endpoint);
 
-          g_prefix_error (error, "simulated %s on %s: ", dev->name, where);
+          g_prefix_error (error, _ ("simulated %s on %s: "), dev->name, where);
           for (guint j = 0; j < i; j++)
             kankyo_server_stop (((SimDevice *) g_ptr_array_index (host->devices, j))->server);
           return FALSE;

@@ -6,11 +6,14 @@
  * pass loads the document tree, whose nodes keep their marks. libyaml counts
  * lines and columns from 0; people count from 1, so every message adds one.
  */
+#include "config.h"
+
 #include "kankyo-yaml.h"
 #include "kankyo-project.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,16 +92,16 @@ describe_node (yaml_node_t *node)
   switch (node->type)
     {
       case YAML_MAPPING_NODE:
-        return g_strdup ("a mapping");
+        return g_strdup (_ ("a mapping"));
       case YAML_SEQUENCE_NODE:
-        return g_strdup ("a list");
+        return g_strdup (_ ("a list"));
       case YAML_SCALAR_NODE:
         if (scalar_is_null (node))
-          return g_strdup ("nothing");
+          return g_strdup (_ ("nothing"));
         return quote_text ((const char *) node->data.scalar.value, node->data.scalar.length);
       case YAML_NO_NODE:
       default:
-        return g_strdup ("nothing");
+        return g_strdup (_ ("nothing"));
     }
 }
 
@@ -181,7 +184,7 @@ static void
 set_parser_error (yaml_parser_t *parser, const char *name, const guint8 *data, gsize size, GError **error)
 {
   g_autoptr (GString) message = NULL;
-  const char *problem = parser->problem != NULL ? parser->problem : "unknown error";
+  const char *problem = parser->problem != NULL ? parser->problem : _ ("unknown error");
   const char *at;
 
   switch (parser->error)
@@ -205,31 +208,31 @@ set_parser_error (yaml_parser_t *parser, const char *name, const guint8 *data, g
             }
           if (parser->problem_value >= 0)
             g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_SYNTAX,
-                         "%s:%zu:%zu: not UTF-8 text: %s (byte 0x%02X)", name, line, column, problem,
+                         _ ("%s:%zu:%zu: not UTF-8 text: %s (byte 0x%02X)"), name, line, column, problem,
                          (guint) parser->problem_value & 0xFF);
           else
             g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_SYNTAX,
-                         "%s:%zu:%zu: not UTF-8 text: %s", name, line, column, problem);
+                         _ ("%s:%zu:%zu: not UTF-8 text: %s"), name, line, column, problem);
           return;
         }
 
       case YAML_SCANNER_ERROR:
       case YAML_PARSER_ERROR:
       case YAML_COMPOSER_ERROR:
-        message = g_string_new ("YAML syntax error: ");
+        message = g_string_new (_ ("YAML syntax error: "));
         g_string_append (message, problem);
         if (parser->context != NULL)
           {
             if (parser->context_mark.line != parser->problem_mark.line
                 || parser->context_mark.column != parser->problem_mark.column)
-              g_string_append_printf (message, " (%s at line %zu, column %zu)", parser->context,
+              g_string_append_printf (message, _ (" (%s at line %zu, column %zu)"), parser->context,
                                       parser->context_mark.line + 1, parser->context_mark.column + 1);
             else
               g_string_append_printf (message, " (%s)", parser->context);
           }
         at = text_at (data, size, parser->problem_mark.line, parser->problem_mark.column);
         if (at != NULL && *at == '\t')
-          g_string_append (message, "; indent with spaces, YAML does not allow tabs there");
+          g_string_append (message, _ ("; indent with spaces, YAML does not allow tabs there"));
         set_error_at_mark (error, KANKYO_PROJECT_ERROR_SYNTAX, name, &parser->problem_mark, message->str);
         return;
 
@@ -239,7 +242,7 @@ set_parser_error (yaml_parser_t *parser, const char *name, const guint8 *data, g
       case YAML_EMITTER_ERROR:
       default:
         g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_SYNTAX,
-                     "%s: cannot parse the file: %s", name, problem);
+                     _ ("%s: cannot parse the file: %s"), name, problem);
         return;
     }
 }
@@ -259,7 +262,7 @@ check_events (const guint8 *data, gsize size, const char *name, GError **error)
 
   if (!yaml_parser_initialize (&parser))
     {
-      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO, "%s: out of memory", name);
+      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO, _ ("%s: out of memory"), name);
       return FALSE;
     }
   yaml_parser_set_input_string (&parser, data, size);
@@ -284,11 +287,11 @@ check_events (const guint8 *data, gsize size, const char *name, GError **error)
             break;
           case YAML_DOCUMENT_START_EVENT:
             if (++documents > 1)
-              problem = g_strdup ("a file holds one YAML document; this starts a second one");
+              problem = g_strdup (_ ("a file holds one YAML document; this starts a second one"));
             break;
           case YAML_ALIAS_EVENT:
-            problem = g_strdup_printf ("aliases such as '*%s' are not supported; "
-                                       "write the value out",
+            problem = g_strdup_printf (_ ("aliases such as '*%s' are not supported; "
+                                          "write the value out"),
                                        event.data.alias.anchor);
             break;
           case YAML_SCALAR_EVENT:
@@ -320,17 +323,17 @@ check_events (const guint8 *data, gsize size, const char *name, GError **error)
         }
 
       if (problem == NULL && anchor != NULL)
-        problem = g_strdup_printf ("anchors such as '&%s' are not supported; "
-                                   "write each value out",
+        problem = g_strdup_printf (_ ("anchors such as '&%s' are not supported; "
+                                      "write each value out"),
                                    anchor);
       if (problem == NULL && tag != NULL)
-        problem = g_strdup_printf ("tags such as '%s' are not supported; "
-                                   "write the value without a tag",
+        problem = g_strdup_printf (_ ("tags such as '%s' are not supported; "
+                                      "write the value without a tag"),
                                    tag);
       if (problem == NULL && depth > KANKYO_YAML_MAX_DEPTH)
-        problem = g_strdup_printf ("nested deeper than %d levels", KANKYO_YAML_MAX_DEPTH);
+        problem = g_strdup_printf (_ ("nested deeper than %d levels"), KANKYO_YAML_MAX_DEPTH);
       if (problem == NULL && nodes > KANKYO_YAML_MAX_NODES)
-        problem = g_strdup_printf ("more than %d values in one file", KANKYO_YAML_MAX_NODES);
+        problem = g_strdup_printf (_ ("more than %d values in one file"), KANKYO_YAML_MAX_NODES);
 
       if (problem != NULL)
         set_error_at_mark (error, KANKYO_PROJECT_ERROR_INVALID, name, &event.start_mark, problem);
@@ -362,7 +365,7 @@ kankyo_yaml_load (GBytes *bytes, const char *name, GError **error)
   if (size > KANKYO_YAML_MAX_FILE_SIZE)
     {
       g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
-                   "%s: the file is %zu bytes; at most %d (4 MiB) are allowed", name, size,
+                   _ ("%s: the file is %zu bytes; at most %d (4 MiB) are allowed"), name, size,
                    KANKYO_YAML_MAX_FILE_SIZE);
       return NULL;
     }
@@ -374,7 +377,7 @@ kankyo_yaml_load (GBytes *bytes, const char *name, GError **error)
   yaml->name = g_strdup (name);
   if (!yaml_parser_initialize (&parser))
     {
-      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO, "%s: out of memory", name);
+      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO, _ ("%s: out of memory"), name);
       return NULL;
     }
   yaml_parser_set_input_string (&parser, data, size);
@@ -389,7 +392,7 @@ kankyo_yaml_load (GBytes *bytes, const char *name, GError **error)
 
   if (yaml_document_get_root_node (&yaml->document) == NULL)
     {
-      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID, "%s:1:1: the file is empty",
+      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID, _ ("%s:1:1: the file is empty"),
                    name);
       return NULL;
     }
@@ -409,8 +412,8 @@ kankyo_yaml_read_file (const char *path, GError **error)
     {
       int saved_errno = errno;
 
-      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO, "%s: cannot open the file: %s", path,
-                   g_strerror (saved_errno));
+      g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO, _ ("%s: cannot open the file: %s"),
+                   path, g_strerror (saved_errno));
       return NULL;
     }
 
@@ -425,7 +428,7 @@ kankyo_yaml_read_file (const char *path, GError **error)
         {
           g_close (fd, NULL);
           g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_INVALID,
-                       "%s: the file is larger than %d bytes (4 MiB), the most allowed", path,
+                       _ ("%s: the file is larger than %d bytes (4 MiB), the most allowed"), path,
                        KANKYO_YAML_MAX_FILE_SIZE);
           return NULL;
         }
@@ -441,8 +444,8 @@ kankyo_yaml_read_file (const char *path, GError **error)
           int saved_errno = errno;
 
           g_close (fd, NULL);
-          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO, "%s: cannot read the file: %s",
-                       path, g_strerror (saved_errno));
+          g_set_error (error, KANKYO_PROJECT_ERROR, KANKYO_PROJECT_ERROR_IO,
+                       _ ("%s: cannot read the file: %s"), path, g_strerror (saved_errno));
           return NULL;
         }
       g_byte_array_set_size (buffer, old_len + (guint) n);
@@ -501,7 +504,7 @@ kankyo_yaml_set_expected_error (
 {
   g_autofree char *found = describe_node (node);
 
-  kankyo_yaml_set_error (yaml, node, error, "%s: expected %s, found %s", key, expected, found);
+  kankyo_yaml_set_error (yaml, node, error, _ ("%s: expected %s, found %s"), key, expected, found);
 }
 
 /* ---- mappings and sequences ---- */
@@ -521,7 +524,7 @@ kankyo_yaml_get_fields (KankyoYaml *yaml,
 
   if (node->type != YAML_MAPPING_NODE)
     {
-      g_autofree char *expected = g_strdup_printf ("a mapping of %s settings", what);
+      g_autofree char *expected = g_strdup_printf (_ ("a mapping of %s settings"), what);
 
       kankyo_yaml_set_expected_error (yaml, node, what, expected, error);
       return FALSE;
@@ -540,7 +543,7 @@ kankyo_yaml_get_fields (KankyoYaml *yaml,
         {
           g_autofree char *found = describe_node (key);
 
-          kankyo_yaml_set_error (yaml, key, error, "%s: expected a key name, found %s", what, found);
+          kankyo_yaml_set_error (yaml, key, error, _ ("%s: expected a key name, found %s"), what, found);
           return FALSE;
         }
       text = (const char *) key->data.scalar.value;
@@ -567,17 +570,17 @@ kankyo_yaml_get_fields (KankyoYaml *yaml,
             }
           if (closest != NULL)
             kankyo_yaml_set_error (yaml, key, error,
-                                   "unknown key %s in %s (did you mean '%s'?); expected one of: %s", quoted,
-                                   what, closest, list);
+                                   _ ("unknown key %s in %s (did you mean '%s'?); expected one of: %s"),
+                                   quoted, what, closest, list);
           else
-            kankyo_yaml_set_error (yaml, key, error, "unknown key %s in %s; expected one of: %s", quoted,
+            kankyo_yaml_set_error (yaml, key, error, _ ("unknown key %s in %s; expected one of: %s"), quoted,
                                    what, list);
           return FALSE;
         }
       if (values[i] != NULL)
         {
           kankyo_yaml_set_error (yaml, key, error,
-                                 "duplicate key '%s'; it is already set at line %zu, column %zu", keys[i],
+                                 _ ("duplicate key '%s'; it is already set at line %zu, column %zu"), keys[i],
                                  key_nodes[i]->start_mark.line + 1, key_nodes[i]->start_mark.column + 1);
           return FALSE;
         }
@@ -599,7 +602,7 @@ kankyo_yaml_require (KankyoYaml *yaml,
 {
   if (value != NULL)
     return TRUE;
-  kankyo_yaml_set_error (yaml, mapping, error, "%s: missing required key '%s'", what, key);
+  kankyo_yaml_set_error (yaml, mapping, error, _ ("%s: missing required key '%s'"), what, key);
   return FALSE;
 }
 
@@ -623,13 +626,13 @@ kankyo_yaml_get_sequence (KankyoYaml *yaml,
   length = node->data.sequence.items.top - node->data.sequence.items.start;
   if (length < min_items)
     {
-      kankyo_yaml_set_error (yaml, node, error, "%s: expected %s with at least %u %s, found %zu", key,
-                             expected, min_items, min_items == 1 ? "entry" : "entries", length);
+      kankyo_yaml_set_error (yaml, node, error, _ ("%s: expected %s with at least %u %s, found %zu"), key,
+                             expected, min_items, min_items == 1 ? _ ("entry") : _ ("entries"), length);
       return FALSE;
     }
   if (length > max_items)
     {
-      kankyo_yaml_set_error (yaml, node, error, "%s: at most %u entries are allowed, found %zu", key,
+      kankyo_yaml_set_error (yaml, node, error, _ ("%s: at most %u entries are allowed, found %zu"), key,
                              max_items, length);
       return FALSE;
     }
@@ -667,7 +670,7 @@ kankyo_yaml_get_scalar (KankyoYaml *yaml,
   text = (const char *) node->data.scalar.value;
   if (strlen (text) != node->data.scalar.length)
     {
-      kankyo_yaml_set_error (yaml, node, error, "%s: expected %s, found text with a NUL character", key,
+      kankyo_yaml_set_error (yaml, node, error, _ ("%s: expected %s, found text with a NUL character"), key,
                              expected);
       return FALSE;
     }
@@ -683,19 +686,20 @@ kankyo_yaml_get_string (KankyoYaml *yaml,
                         char **ret_string,
                         GError **error)
 {
-  const char *expected = kind == KANKYO_YAML_STRING_LINE ? "one line of text" : "text";
+  const char *expected = kind == KANKYO_YAML_STRING_LINE ? _ ("one line of text") : _ ("text");
   const char *text;
 
   if (!kankyo_yaml_get_scalar (yaml, node, key, expected, &text, error))
     return FALSE;
   if (*text == '\0')
     {
-      kankyo_yaml_set_error (yaml, node, error, "%s: expected %s, found an empty string", key, expected);
+      kankyo_yaml_set_error (yaml, node, error, _ ("%s: expected %s, found an empty string"), key, expected);
       return FALSE;
     }
   if (g_utf8_strlen (text, -1) > KANKYO_YAML_MAX_STRING)
     {
-      kankyo_yaml_set_error (yaml, node, error, "%s: longer than %d characters", key, KANKYO_YAML_MAX_STRING);
+      kankyo_yaml_set_error (yaml, node, error, _ ("%s: longer than %d characters"), key,
+                             KANKYO_YAML_MAX_STRING);
       return FALSE;
     }
   for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
@@ -708,8 +712,9 @@ kankyo_yaml_get_string (KankyoYaml *yaml,
         {
           g_autofree char *found = describe_node (node);
 
-          kankyo_yaml_set_error (yaml, node, error, "%s: expected %s without control characters, found %s",
-                                 key, expected, found);
+          kankyo_yaml_set_error (yaml, node, error,
+                                 _ ("%s: expected %s without control characters, found %s"), key, expected,
+                                 found);
           return FALSE;
         }
     }
@@ -725,9 +730,11 @@ kankyo_yaml_get_identifier (
   const char *text = NULL;
   gboolean ok;
 
-  expected = g_strdup_printf ("a name of lowercase letters, digits%s, '-' and '_' "
-                              "(at most %d characters)",
-                              allow_dot ? ", '.'" : "", KANKYO_YAML_MAX_NAME);
+  expected = g_strdup_printf (allow_dot ? _ ("a name of lowercase letters, digits, '.', '-' and '_' "
+                                             "(at most %d characters)")
+                                        : _ ("a name of lowercase letters, digits, '-' and '_' "
+                                             "(at most %d characters)"),
+                              KANKYO_YAML_MAX_NAME);
   ok = kankyo_yaml_get_scalar (yaml, node, key, expected, &text, NULL);
   if (ok)
     ok = *text != '\0' && strlen (text) <= KANKYO_YAML_MAX_NAME;
@@ -752,12 +759,14 @@ kankyo_yaml_get_int (KankyoYaml *yaml,
                      GError **error)
 {
   g_autofree char *expected = NULL;
+  g_autofree char *min_text = g_strdup_printf ("%" G_GINT64_FORMAT, min);
+  g_autofree char *max_text = g_strdup_printf ("%" G_GINT64_FORMAT, max);
   const char *text = NULL;
   char *end = NULL;
   gint64 value = 0;
   gboolean ok;
 
-  expected = g_strdup_printf ("a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, min, max);
+  expected = g_strdup_printf (_ ("a whole number from %s to %s"), min_text, max_text);
   ok = kankyo_yaml_get_scalar (yaml, node, key, expected, &text, NULL);
   if (ok && (g_str_has_prefix (text, "0x") || g_str_has_prefix (text, "0X")))
     {
@@ -805,7 +814,7 @@ gboolean
 kankyo_yaml_get_double (
     KankyoYaml *yaml, yaml_node_t *node, const char *key, double *ret_value, GError **error)
 {
-  const char *expected = "a finite number such as 12 or -0.5";
+  const char *expected = _ ("a finite number such as 12 or -0.5");
   const char *text = NULL;
   double value;
 
@@ -846,7 +855,7 @@ kankyo_yaml_get_duration_ms (KankyoYaml *yaml,
   } units[] = {
     { "", 1 }, { "ms", 1 }, { "s", 1000 }, { "min", 60000 }, { "h", 3600000 },
   };
-  const char *expected = "a duration such as 500ms or 2s";
+  const char *expected = _ ("a duration such as 500ms or 2s");
   g_autofree char *min_text = format_duration (min_ms);
   g_autofree char *max_text = format_duration (max_ms);
   const char *text = NULL;
@@ -880,7 +889,7 @@ kankyo_yaml_get_duration_ms (KankyoYaml *yaml,
     {
       g_autofree char *found = describe_node (node);
 
-      kankyo_yaml_set_error (yaml, node, error, "%s: expected a duration from %s to %s, found %s", key,
+      kankyo_yaml_set_error (yaml, node, error, _ ("%s: expected a duration from %s to %s, found %s"), key,
                              min_text, max_text, found);
       return FALSE;
     }
@@ -896,7 +905,7 @@ kankyo_yaml_get_choice (KankyoYaml *yaml,
                         guint *ret_index,
                         GError **error)
 {
-  g_autofree char *expected = join_choices (choices, " or ");
+  g_autofree char *expected = join_choices (choices, _ (" or "));
   const char *text = NULL;
 
   if (kankyo_yaml_get_scalar (yaml, node, key, expected, &text, NULL))

@@ -5,7 +5,7 @@ set -eu
 
 cd "$(dirname "$0")/.."
 status=0
-for f in $(grep -rlE '(^|[^a-zA-Z0-9_])(N?_|C_|NC_)\(|translatable="yes"' app plugins drivers recipes ui data \
+for f in $(grep -rlE '(^|[^a-zA-Z0-9_])(N?_|C_|NC_) ?\(|translatable="yes"' app plugins drivers recipes ui data \
              --include='*.c' --include='*.ui' --include='*.xml' --include='*.in' 2>/dev/null); do
   if ! grep -qxF "$f" po/POTFILES.in; then
     echo "po/POTFILES.in is missing $f" >&2

@@ -26,6 +26,8 @@
  * every request is checked here against the Modbus limits and the bank's
  * tables before modbus_reply() sees it.
  */
+#include "config.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +40,7 @@
 
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <glib/gi18n-lib.h>
 #include <modbus.h>
 
 #include "kankyo-plugin.h"
@@ -65,27 +68,27 @@ exception_meaning (int code)
   switch (code)
     {
       case MODBUS_EXCEPTION_ILLEGAL_FUNCTION:
-        return "illegal function";
+        return N_ ("illegal function");
       case MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS:
-        return "illegal data address";
+        return N_ ("illegal data address");
       case MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE:
-        return "illegal data value";
+        return N_ ("illegal data value");
       case MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE:
-        return "server device failure";
+        return N_ ("server device failure");
       case MODBUS_EXCEPTION_ACKNOWLEDGE:
-        return "acknowledge";
+        return N_ ("acknowledge");
       case MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY:
-        return "server device busy";
+        return N_ ("server device busy");
       case MODBUS_EXCEPTION_NEGATIVE_ACKNOWLEDGE:
-        return "negative acknowledge";
+        return N_ ("negative acknowledge");
       case MODBUS_EXCEPTION_MEMORY_PARITY:
-        return "memory parity error";
+        return N_ ("memory parity error");
       case MODBUS_EXCEPTION_GATEWAY_PATH:
-        return "gateway path unavailable";
+        return N_ ("gateway path unavailable");
       case MODBUS_EXCEPTION_GATEWAY_TARGET:
-        return "gateway target device failed to respond";
+        return N_ ("gateway target device failed to respond");
       default:
-        return "not defined by the Modbus specification";
+        return N_ ("not defined by the Modbus specification");
     }
 }
 
@@ -95,15 +98,15 @@ area_noun (KankyoArea area, guint count)
   switch (area)
     {
       case KANKYO_AREA_COIL:
-        return count == 1 ? "coil" : "coils";
+        return count == 1 ? _ ("coil") : _ ("coils");
       case KANKYO_AREA_DISCRETE_INPUT:
-        return count == 1 ? "discrete input" : "discrete inputs";
+        return count == 1 ? _ ("discrete input") : _ ("discrete inputs");
       case KANKYO_AREA_HOLDING_REGISTER:
-        return count == 1 ? "holding register" : "holding registers";
+        return count == 1 ? _ ("holding register") : _ ("holding registers");
       case KANKYO_AREA_INPUT_REGISTER:
-        return count == 1 ? "input register" : "input registers";
+        return count == 1 ? _ ("input register") : _ ("input registers");
       default:
-        return "values of an unknown table";
+        return _ ("values of an unknown table");
     }
 }
 
@@ -134,7 +137,7 @@ check_endpoint (const KankyoEndpoint *endpoint, GError **error)
         if (endpoint->host == NULL || *endpoint->host == '\0')
           {
             g_set_error_literal (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                                 "Modbus TCP endpoint without a host address");
+                                 _ ("Modbus TCP endpoint without a host address"));
             return FALSE;
           }
         return TRUE;
@@ -143,7 +146,7 @@ check_endpoint (const KankyoEndpoint *endpoint, GError **error)
         if (endpoint->device == NULL || *endpoint->device == '\0')
           {
             g_set_error_literal (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                                 "Modbus RTU endpoint without a serial device");
+                                 _ ("Modbus RTU endpoint without a serial device"));
             return FALSE;
           }
         if (endpoint->baud == 0 || endpoint->baud > G_MAXINT
@@ -152,9 +155,9 @@ check_endpoint (const KankyoEndpoint *endpoint, GError **error)
             || endpoint->stop_bits > 2)
           {
             g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                         "%s: unusable serial settings %u baud, parity %c, %u data bits, "
-                         "%u stop bits (expected parity N, E or O, 5 to 8 data bits, "
-                         "1 or 2 stop bits)",
+                         _ ("%s: unusable serial settings %u baud, parity %c, %u data bits, "
+                            "%u stop bits (expected parity N, E or O, 5 to 8 data bits, "
+                            "1 or 2 stop bits)"),
                          endpoint->device, endpoint->baud,
                          g_ascii_isprint (endpoint->parity) ? endpoint->parity : '?', endpoint->data_bits,
                          endpoint->stop_bits);
@@ -163,8 +166,8 @@ check_endpoint (const KankyoEndpoint *endpoint, GError **error)
         return TRUE;
 
       default:
-        g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID, "unknown Modbus transport %d",
-                     endpoint->transport);
+        g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
+                     _ ("unknown Modbus transport %d"), endpoint->transport);
         return FALSE;
     }
 }
@@ -185,7 +188,7 @@ new_context (const KankyoEndpoint *endpoint, const char *name, GError **error)
       int saved_errno = errno;
 
       g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                   "%s: libmodbus refused the endpoint: %s", name, modbus_strerror (saved_errno));
+                   _ ("%s: libmodbus refused the endpoint: %s"), name, modbus_strerror (saved_errno));
     }
   return ctx;
 }
@@ -246,11 +249,11 @@ static char *
 describe_request (const Request *request)
 {
   if (!request->is_write)
-    return g_strdup_printf ("reading %u %s at %u", request->count, area_noun (request->area, request->count),
-                            request->address);
+    return g_strdup_printf (_ ("reading %u %s at %u"), request->count,
+                            area_noun (request->area, request->count), request->address);
 
-  return g_strdup_printf ("writing %u %s at %u (function %d)", request->count,
-                          request->area != 0 ? area_noun (request->area, request->count) : "values",
+  return g_strdup_printf (_ ("writing %u %s at %u (function %d)"), request->count,
+                          request->area != 0 ? area_noun (request->area, request->count) : _ ("values"),
                           request->address, request->function);
 }
 
@@ -288,7 +291,7 @@ set_request_error (KankyoModbusConnection *self,
 {
   g_autofree char *what = describe_request (request);
 
-  g_set_error (error, KANKYO_DRIVER_ERROR, code, "%s unit %u: %s: %s", self->name, request->unit_id, what,
+  g_set_error (error, KANKYO_DRIVER_ERROR, code, _ ("%s unit %u: %s: %s"), self->name, request->unit_id, what,
                reason);
 }
 
@@ -331,24 +334,24 @@ fail_errno (KankyoModbusConnection *self, const Request *request, int err, GErro
   if (err == EMBBADCRC)
     {
       code = KANKYO_DRIVER_ERROR_BAD_CRC;
-      reason = g_strdup ("the reply failed its CRC check (noise on the line, or a "
-                         "baud rate or parity that differs from the device's)");
+      reason = g_strdup (_ ("the reply failed its CRC check (noise on the line, or a "
+                            "baud rate or parity that differs from the device's)"));
     }
   else if (err == EMBBADDATA)
     {
       code = KANKYO_DRIVER_ERROR_BAD_DATA;
-      reason = g_strdup ("the reply was malformed (its byte count runs past the "
-                         "largest Modbus frame)");
+      reason = g_strdup (_ ("the reply was malformed (its byte count runs past the "
+                            "largest Modbus frame)"));
     }
   else if (err == ETIMEDOUT)
     {
       code = KANKYO_DRIVER_ERROR_TIMEOUT;
-      reason = g_strdup_printf ("no reply within %u ms", self->response_timeout_ms);
+      reason = g_strdup_printf (_ ("no reply within %u ms"), self->response_timeout_ms);
     }
   else if (is_link_errno (err))
     {
       code = KANKYO_DRIVER_ERROR_DISCONNECTED;
-      reason = g_strdup_printf ("the connection was lost (%s)", g_strerror (err));
+      reason = g_strdup_printf (_ ("the connection was lost (%s)"), g_strerror (err));
     }
   else
     {
@@ -381,19 +384,19 @@ prepare_request (KankyoModbusConnection *self, const Request *request, GError **
 {
   if (self->transport == KANKYO_TRANSPORT_RTU && request->unit_id == MODBUS_BROADCAST_ADDRESS)
     return fail_invalid (self, request,
-                         "unit 0 is the broadcast address, which never answers; "
-                         "expected a unit id from 1 to 247",
+                         _ ("unit 0 is the broadcast address, which never answers; "
+                            "expected a unit id from 1 to 247"),
                          error);
 
   if (modbus_set_slave (self->ctx, request->unit_id) == -1)
     return fail_invalid (self, request,
-                         "the unit id is out of range (expected 1 to 247, "
-                         "or 0 or 255 on TCP)",
+                         _ ("the unit id is out of range (expected 1 to 247, "
+                            "or 0 or 255 on TCP)"),
                          error);
 
   if (!self->connected)
     {
-      set_request_error (self, request, KANKYO_DRIVER_ERROR_DISCONNECTED, "not connected", error);
+      set_request_error (self, request, KANKYO_DRIVER_ERROR_DISCONNECTED, _ ("not connected"), error);
       return FALSE;
     }
 
@@ -475,13 +478,13 @@ exchange (KankyoModbusConnection *self,
 
       if (transaction != self->transaction_id)
         {
-          fail_reply (self, request, error, "the reply has transaction id %u, expected %u", transaction,
+          fail_reply (self, request, error, _ ("the reply has transaction id %u, expected %u"), transaction,
                       self->transaction_id);
           return NULL;
         }
       if (protocol != 0)
         {
-          fail_reply (self, request, error, "the reply has protocol id %u, expected 0", protocol);
+          fail_reply (self, request, error, _ ("the reply has protocol id %u, expected 0"), protocol);
           return NULL;
         }
       announced = (guint) rsp[4] << 8 | rsp[5];
@@ -490,7 +493,7 @@ exchange (KankyoModbusConnection *self,
   unit = rsp[header_length - 1];
   if (unit != request->unit_id)
     {
-      fail_reply (self, request, error, "the reply has unit id %u, expected %u", unit, request->unit_id);
+      fail_reply (self, request, error, _ ("the reply has unit id %u, expected %u"), unit, request->unit_id);
       return NULL;
     }
 
@@ -498,7 +501,7 @@ exchange (KankyoModbusConnection *self,
   length = (gsize) rc - header_length - (is_tcp ? 0 : RTU_CRC_LENGTH);
   if (pdu[0] != function && pdu[0] != (function | 0x80))
     {
-      fail_reply (self, request, error, "the reply has function code %u, expected %u", pdu[0], function);
+      fail_reply (self, request, error, _ ("the reply has function code %u, expected %u"), pdu[0], function);
       return NULL;
     }
 
@@ -506,7 +509,8 @@ exchange (KankyoModbusConnection *self,
    * would be taken for the next reply. */
   if (is_tcp && announced != length + 1)
     {
-      fail_reply (self, request, error, "the reply has MBAP length %u, expected %zu", announced, length + 1);
+      fail_reply (self, request, error, _ ("the reply has MBAP length %u, expected %zu"), announced,
+                  length + 1);
       return NULL;
     }
 
@@ -520,15 +524,15 @@ exchange (KankyoModbusConnection *self,
   if (exception < MODBUS_EXCEPTION_ILLEGAL_FUNCTION || exception > MODBUS_EXCEPTION_GATEWAY_TARGET)
     {
       fail_reply (self, request, error,
-                  "the reply carried an invalid exception code %u "
-                  "(expected 1 to 11)",
+                  _ ("the reply carried an invalid exception code %u "
+                     "(expected 1 to 11)"),
                   exception);
       return NULL;
     }
 
   /* A well-framed answer: the link stays as it is. */
-  reason = g_strdup_printf ("the device answered with exception %u (%s)", exception,
-                            exception_meaning ((int) exception));
+  reason = g_strdup_printf (_ ("the device answered with exception %u (%s)"), exception,
+                            _ (exception_meaning ((int) exception)));
   set_request_error (self, request, KANKYO_DRIVER_ERROR_EXCEPTION, reason, error);
   return NULL;
 }
@@ -545,9 +549,10 @@ kankyo_modbus_connection_connect (KankyoConnection *connection, GError **error)
     {
       int saved_errno = errno;
 
-      g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_CONNECT, "%s: could not %s: %s",
-                   self->name, self->transport == KANKYO_TRANSPORT_TCP ? "connect" : "open the serial port",
-                   g_strerror (saved_errno));
+      g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_CONNECT,
+                   self->transport == KANKYO_TRANSPORT_TCP ? _ ("%s: could not connect: %s")
+                                                           : _ ("%s: could not open the serial port: %s"),
+                   self->name, g_strerror (saved_errno));
       modbus_close (self->ctx);
       return FALSE;
     }
@@ -606,18 +611,18 @@ kankyo_modbus_connection_read (KankyoConnection *connection,
         max_count = MODBUS_MAX_READ_REGISTERS;
         break;
       default:
-        return fail_invalid (self, &request, "expected coils, discrete inputs, holding or input registers",
-                             error);
+        return fail_invalid (self, &request,
+                             _ ("expected coils, discrete inputs, holding or input registers"), error);
     }
 
   if (count < 1 || count > max_count)
     {
       g_autofree char *reason
-          = g_strdup_printf ("one read carries 1 to %u %s", max_count, area_noun (area, max_count));
+          = g_strdup_printf (_ ("one read carries 1 to %u %s"), max_count, area_noun (area, max_count));
       return fail_invalid (self, &request, reason, error);
     }
   if ((guint) address + count > 65536)
-    return fail_invalid (self, &request, "the range ends past address 65535", error);
+    return fail_invalid (self, &request, _ ("the range ends past address 65535"), error);
 
   if (!prepare_request (self, &request, error))
     return FALSE;
@@ -636,7 +641,8 @@ kankyo_modbus_connection_read (KankyoConnection *connection,
   /* libmodbus framed the reply by its byte count, so the two agree. */
   byte_count = is_bits ? (count + 7u) / 8 : 2u * count;
   if (pdu[1] != byte_count || pdu_length != 2 + byte_count)
-    return fail_reply (self, &request, error, "the reply has byte count %u, expected %u", pdu[1], byte_count);
+    return fail_reply (self, &request, error, _ ("the reply has byte count %u, expected %u"), pdu[1],
+                       byte_count);
 
   if (is_bits)
     {
@@ -689,7 +695,7 @@ kankyo_modbus_connection_write (KankyoConnection *connection,
         max_count = MODBUS_MAX_WRITE_REGISTERS;
         break;
       default:
-        return fail_invalid (self, &request, "expected write function 5, 6, 15 or 16", error);
+        return fail_invalid (self, &request, _ ("expected write function 5, 6, 15 or 16"), error);
     }
 
   if (count < 1 || count > max_count)
@@ -697,15 +703,15 @@ kankyo_modbus_connection_write (KankyoConnection *connection,
       g_autofree char *reason = NULL;
 
       if (max_count == 1)
-        reason = g_strdup_printf ("function %d writes exactly one %s", (int) function,
+        reason = g_strdup_printf (_ ("function %d writes exactly one %s"), (int) function,
                                   area_noun (request.area, 1));
       else
-        reason = g_strdup_printf ("function %d writes 1 to %u %s", (int) function, max_count,
+        reason = g_strdup_printf (_ ("function %d writes 1 to %u %s"), (int) function, max_count,
                                   area_noun (request.area, max_count));
       return fail_invalid (self, &request, reason, error);
     }
   if ((guint) address + count > 65536)
-    return fail_invalid (self, &request, "the range ends past address 65535", error);
+    return fail_invalid (self, &request, _ ("the range ends past address 65535"), error);
 
   if (!prepare_request (self, &request, error))
     return FALSE;
@@ -758,9 +764,10 @@ kankyo_modbus_connection_write (KankyoConnection *connection,
    * libmodbus frames of it. */
   if (pdu_length != 5 || memcmp (pdu + 1, req_pdu + 1, 4) != 0)
     {
-      const char *field = req_pdu_length == 5 ? "value" : "quantity";
+      const char *field = req_pdu_length == 5 ? _ ("value") : _ ("quantity");
 
-      return fail_reply (self, &request, error, "the reply echoes address %u and %s %u, expected %u and %u",
+      return fail_reply (self, &request, error,
+                         _ ("the reply echoes address %u and %s %u, expected %u and %u"),
                          (guint) pdu[1] << 8 | pdu[2], field, (guint) pdu[3] << 8 | pdu[4], (guint) address,
                          (guint) req_pdu[3] << 8 | req_pdu[4]);
     }
@@ -951,7 +958,7 @@ tcp_listen (KankyoModbusServer *self, guint16 port, GError **error)
       int saved_errno = errno;
 
       g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                   "%s: libmodbus refused the endpoint: %s", self->name, modbus_strerror (saved_errno));
+                   _ ("%s: libmodbus refused the endpoint: %s"), self->name, modbus_strerror (saved_errno));
       return FALSE;
     }
 
@@ -963,7 +970,7 @@ tcp_listen (KankyoModbusServer *self, guint16 port, GError **error)
     {
       int saved_errno = errno;
 
-      g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_CONNECT, "%s: could not listen: %s",
+      g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_CONNECT, _ ("%s: could not listen: %s"),
                    self->name, g_strerror (saved_errno));
       return FALSE;
     }
@@ -1390,7 +1397,7 @@ rtu_open (KankyoModbusServer *self, GError **error)
   if (modbus_set_slave (ctx, self->unit_id) == -1)
     {
       g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                   "%s: a server answers as unit 1 to 247, not %u", self->name, self->unit_id);
+                   _ ("%s: a server answers as unit 1 to 247, not %u"), self->name, self->unit_id);
       return FALSE;
     }
   set_timeout (ctx, modbus_set_byte_timeout, self->endpoint->byte_timeout_ms);
@@ -1401,7 +1408,7 @@ rtu_open (KankyoModbusServer *self, GError **error)
       int saved_errno = errno;
 
       g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_CONNECT,
-                   "%s: could not open the serial port: %s", self->name, g_strerror (saved_errno));
+                   _ ("%s: could not open the serial port: %s"), self->name, g_strerror (saved_errno));
       return FALSE;
     }
 

@@ -9,6 +9,7 @@
 #include "kankyo-codec.h"
 
 #include <float.h>
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -110,57 +111,57 @@ kankyo_register_spec_validate (const KankyoRegisterSpec *spec, GError **error)
 
   if (spec->area < KANKYO_AREA_COIL || spec->area > KANKYO_AREA_INPUT_REGISTER)
     {
-      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, "unknown register table %d",
-                   (int) spec->area);
+      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
+                   _ ("unknown register table %d"), (int) spec->area);
       return FALSE;
     }
   if (spec->data_type > KANKYO_DATA_FLOAT64)
     {
-      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, "unknown data type %d",
+      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, _ ("unknown data type %d"),
                    (int) spec->data_type);
       return FALSE;
     }
   if (spec->word_order > KANKYO_WORD_ORDER_DCBA)
     {
-      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, "unknown word order %d",
+      g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, _ ("unknown word order %d"),
                    (int) spec->word_order);
       return FALSE;
     }
   if (kankyo_area_is_bits (spec->area) != (spec->data_type == KANKYO_DATA_BOOL))
     {
       g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "%s holds %s; type %s does not fit it (use bool for coils and "
-                   "discrete inputs, and a register type for registers)",
+                   _ ("%s holds %s; type %s does not fit it (use bool for coils and "
+                      "discrete inputs, and a register type for registers)"),
                    kankyo_area_to_string (spec->area),
-                   kankyo_area_is_bits (spec->area) ? "single bits" : "16-bit registers",
+                   kankyo_area_is_bits (spec->area) ? _ ("single bits") : _ ("16-bit registers"),
                    kankyo_data_type_to_string (spec->data_type));
       return FALSE;
     }
   if (spec->data_type == KANKYO_DATA_BIT && spec->bit > 15)
     {
       g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "bit %u does not exist in a 16-bit register (expected 0 to 15)", spec->bit);
+                   _ ("bit %u does not exist in a 16-bit register (expected 0 to 15)"), spec->bit);
       return FALSE;
     }
   if (spec->data_type == KANKYO_DATA_BITFIELD
       && (spec->bit_count < 1 || spec->bit_count > 16 || spec->bit + spec->bit_count > 16))
     {
       g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "bits %u to %u do not fit in a 16-bit register", spec->bit,
+                   _ ("bits %u to %u do not fit in a 16-bit register"), spec->bit,
                    spec->bit + spec->bit_count - 1);
       return FALSE;
     }
   if (!isfinite (spec->gain) || spec->gain == 0.0 || !isfinite (spec->offset))
     {
       g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "scale must be a finite number other than zero, and offset finite");
+                   _ ("scale must be a finite number other than zero, and offset finite"));
       return FALSE;
     }
   width = kankyo_data_type_width (spec->data_type);
   if ((guint) spec->address + width > 65536)
     {
       g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "a %s at address %u runs past the last address 65535",
+                   _ ("a %s at address %u runs past the last address 65535"),
                    kankyo_data_type_to_string (spec->data_type), spec->address);
       return FALSE;
     }
@@ -307,7 +308,7 @@ kankyo_register_decode (const KankyoRegisterSpec *spec,
         memcpy (&eng, &raw, sizeof eng);
         break;
       default:
-        g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, "unknown data type %d",
+        g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, _ ("unknown data type %d"),
                      (int) spec->data_type);
         return FALSE;
     }
@@ -326,7 +327,7 @@ raw_integer (
   if (!isfinite (raw))
     {
       g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_NOT_A_NUMBER,
-                   "a %s register cannot hold a value that is not a number",
+                   _ ("a %s register cannot hold a value that is not a number"),
                    kankyo_data_type_to_string (spec->data_type));
       return FALSE;
     }
@@ -334,7 +335,7 @@ raw_integer (
   if (raw < lo || raw > hi)
     {
       g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_OUT_OF_RANGE,
-                   "%g does not fit a %s register (raw %.0f, expected %.0f to %.0f)", eng,
+                   _ ("%g does not fit a %s register (raw %.0f, expected %.0f to %.0f)"), eng,
                    kankyo_data_type_to_string (spec->data_type), raw, lo, hi);
       return FALSE;
     }
@@ -357,7 +358,7 @@ kankyo_register_encode (const KankyoRegisterSpec *spec,
   if (value->type == KANKYO_VALUE_NONE || value->type == KANKYO_VALUE_STRING)
     {
       g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC,
-                   "a %s register cannot hold a %s value", kankyo_data_type_to_string (spec->data_type),
+                   _ ("a %s register cannot hold a %s value"), kankyo_data_type_to_string (spec->data_type),
                    kankyo_value_type_to_string (value->type));
       return FALSE;
     }
@@ -411,7 +412,7 @@ kankyo_register_encode (const KankyoRegisterSpec *spec,
           if (isfinite (r) && fabs (r) > FLT_MAX)
             {
               g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_OUT_OF_RANGE,
-                           "%g does not fit a float32 register", eng);
+                           _ ("%g does not fit a float32 register"), eng);
               return FALSE;
             }
           f = (float) r;
@@ -427,7 +428,7 @@ kankyo_register_encode (const KankyoRegisterSpec *spec,
           break;
         }
       default:
-        g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, "unknown data type %d",
+        g_set_error (error, KANKYO_CODEC_ERROR, KANKYO_CODEC_ERROR_INVALID_SPEC, _ ("unknown data type %d"),
                      (int) spec->data_type);
         return FALSE;
     }

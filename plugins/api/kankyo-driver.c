@@ -6,6 +6,8 @@
  */
 #include "kankyo-plugin.h"
 
+#include <glib/gi18n-lib.h>
+
 G_DEFINE_QUARK (kankyo - driver - error - quark, kankyo_driver_error)
 
 G_DEFINE_INTERFACE (KankyoConnection, kankyo_connection, G_TYPE_OBJECT)
@@ -120,7 +122,7 @@ kankyo_driver_create_server (KankyoDriver *self,
   if (iface->create_server == NULL)
     {
       g_set_error (error, KANKYO_DRIVER_ERROR, KANKYO_DRIVER_ERROR_INVALID,
-                   "this driver cannot serve simulated devices");
+                   _ ("this driver cannot serve simulated devices"));
       return NULL;
     }
   return iface->create_server (self, endpoint, unit_id, bank, error);
@@ -135,6 +137,10 @@ kankyo_plugin_register_extension_points (void)
     {
       GIOExtensionPoint *ep;
 
+      /* Modules' messages are in this domain too, and a host program may
+       * not bind it: make them translatable wherever the API is used. */
+      bindtextdomain (GETTEXT_PACKAGE, KANKYO_LOCALEDIR);
+      bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
       ep = g_io_extension_point_register (KANKYO_DRIVER_EXTENSION_POINT);
       g_io_extension_point_set_required_type (ep, KANKYO_TYPE_DRIVER);
       ep = g_io_extension_point_register (KANKYO_DEVICE_TYPE_EXTENSION_POINT);

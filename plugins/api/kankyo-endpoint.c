@@ -7,6 +7,7 @@
 #include "kankyo-endpoint.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 G_DEFINE_QUARK (kankyo - endpoint - error - quark, kankyo_endpoint_error)
@@ -39,7 +40,7 @@ apply_param (KankyoEndpoint *ep, const char *uri, const char *key, const char *v
       if (!parse_uint (value, 1, 60000, &v))
         {
           g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                       "%s: %s: expected milliseconds from 1 to 60000, found '%s'", uri, key, value);
+                       _ ("%s: %s: expected milliseconds from 1 to 60000, found '%s'"), uri, key, value);
           return FALSE;
         }
       if (g_str_equal (key, "timeout"))
@@ -56,7 +57,7 @@ apply_param (KankyoEndpoint *ep, const char *uri, const char *key, const char *v
           if (!parse_uint (value, 300, 4000000, &v))
             {
               g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                           "%s: baud: expected a rate such as 9600 or 115200, found '%s'", uri, value);
+                           _ ("%s: baud: expected a rate such as 9600 or 115200, found '%s'"), uri, value);
               return FALSE;
             }
           ep->baud = (guint) v;
@@ -67,7 +68,7 @@ apply_param (KankyoEndpoint *ep, const char *uri, const char *key, const char *v
           if (strlen (value) != 1 || strchr ("NEOneo", value[0]) == NULL)
             {
               g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                           "%s: parity: expected N, E or O, found '%s'", uri, value);
+                           _ ("%s: parity: expected N, E or O, found '%s'"), uri, value);
               return FALSE;
             }
           ep->parity = g_ascii_toupper (value[0]);
@@ -78,7 +79,7 @@ apply_param (KankyoEndpoint *ep, const char *uri, const char *key, const char *v
           if (!parse_uint (value, 5, 8, &v))
             {
               g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                           "%s: data: expected 5 to 8 data bits, found '%s'", uri, value);
+                           _ ("%s: data: expected 5 to 8 data bits, found '%s'"), uri, value);
               return FALSE;
             }
           ep->data_bits = (guint8) v;
@@ -89,7 +90,7 @@ apply_param (KankyoEndpoint *ep, const char *uri, const char *key, const char *v
           if (!parse_uint (value, 1, 2, &v))
             {
               g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                           "%s: stop: expected 1 or 2 stop bits, found '%s'", uri, value);
+                           _ ("%s: stop: expected 1 or 2 stop bits, found '%s'"), uri, value);
               return FALSE;
             }
           ep->stop_bits = (guint8) v;
@@ -98,9 +99,9 @@ apply_param (KankyoEndpoint *ep, const char *uri, const char *key, const char *v
     }
 
   g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-               "%s: unknown parameter '%s'; expected %s", uri, key,
-               ep->transport == KANKYO_TRANSPORT_RTU ? "baud, parity, data, stop, timeout or byte-timeout"
-                                                     : "timeout or byte-timeout");
+               _ ("%s: unknown parameter '%s'; expected %s"), uri, key,
+               ep->transport == KANKYO_TRANSPORT_RTU ? _ ("baud, parity, data, stop, timeout or byte-timeout")
+                                                     : _ ("timeout or byte-timeout"));
   return FALSE;
 }
 
@@ -118,7 +119,7 @@ kankyo_endpoint_parse (const char *uri, GError **error)
   if (strlen (uri) > MAX_URI_LENGTH)
     {
       g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                   "endpoint is longer than %d characters", MAX_URI_LENGTH);
+                   _ ("endpoint is longer than %d characters"), MAX_URI_LENGTH);
       return NULL;
     }
 
@@ -126,8 +127,8 @@ kankyo_endpoint_parse (const char *uri, GError **error)
   if (parsed == NULL)
     {
       g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                   "'%s' is not an endpoint; expected tcp://HOST:PORT or "
-                   "rtu:///dev/DEVICE?baud=9600&parity=N",
+                   _ ("'%s' is not an endpoint; expected tcp://HOST:PORT or "
+                      "rtu:///dev/DEVICE?baud=9600&parity=N"),
                    uri);
       return NULL;
     }
@@ -143,7 +144,7 @@ kankyo_endpoint_parse (const char *uri, GError **error)
       if (host == NULL || *host == '\0')
         {
           g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                       "%s: expected a host, as in tcp://192.168.0.10:502", uri);
+                       _ ("%s: expected a host, as in tcp://192.168.0.10:502"), uri);
           return NULL;
         }
       if (port < 0)
@@ -151,13 +152,13 @@ kankyo_endpoint_parse (const char *uri, GError **error)
       if (port > 65535)
         {
           g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                       "%s: port %d is out of range (expected 0 to 65535)", uri, port);
+                       _ ("%s: port %d is out of range (expected 0 to 65535)"), uri, port);
           return NULL;
         }
       if (g_strcmp0 (g_uri_get_path (parsed), "") != 0 && g_strcmp0 (g_uri_get_path (parsed), "/") != 0)
         {
           g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                       "%s: a TCP endpoint has no path; expected tcp://HOST:PORT", uri);
+                       _ ("%s: a TCP endpoint has no path; expected tcp://HOST:PORT"), uri);
           return NULL;
         }
       ep->host = g_strdup (host);
@@ -175,7 +176,7 @@ kankyo_endpoint_parse (const char *uri, GError **error)
       if (path == NULL || path[0] != '/')
         {
           g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                       "%s: expected a serial device path, as in rtu:///dev/ttyUSB0?baud=9600", uri);
+                       _ ("%s: expected a serial device path, as in rtu:///dev/ttyUSB0?baud=9600"), uri);
           return NULL;
         }
       ep->device = g_strdup (path);
@@ -183,7 +184,7 @@ kankyo_endpoint_parse (const char *uri, GError **error)
   else
     {
       g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                   "%s: unknown transport '%s'; expected tcp or rtu", uri, scheme);
+                   _ ("%s: unknown transport '%s'; expected tcp or rtu"), uri, scheme);
       return NULL;
     }
 
@@ -197,7 +198,7 @@ kankyo_endpoint_parse (const char *uri, GError **error)
       if (params == NULL)
         {
           g_set_error (error, KANKYO_ENDPOINT_ERROR, KANKYO_ENDPOINT_ERROR_INVALID,
-                       "%s: cannot read the parameters: %s", uri, local_error->message);
+                       _ ("%s: cannot read the parameters: %s"), uri, local_error->message);
           return NULL;
         }
       g_hash_table_iter_init (&iter, params);

@@ -2,6 +2,7 @@
  * passes, whoever sends it. */
 #include "kankyo-tag-spec.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 
 KankyoTagSpec *
@@ -49,7 +50,7 @@ kankyo_tag_spec_check_value (const KankyoTagSpec *spec, const KankyoValue *value
     {
       if (value->type != KANKYO_VALUE_BOOL)
         {
-          g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, "%s takes true or false",
+          g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, _ ("%s takes true or false"),
                        spec->name);
           return FALSE;
         }
@@ -58,27 +59,27 @@ kankyo_tag_spec_check_value (const KankyoTagSpec *spec, const KankyoValue *value
   if (value->type == KANKYO_VALUE_NONE || value->type == KANKYO_VALUE_STRING
       || value->type == KANKYO_VALUE_BOOL)
     {
-      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, "%s takes a number", spec->name);
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, _ ("%s takes a number"), spec->name);
       return FALSE;
     }
 
   d = kankyo_value_to_double (value);
   if (!isfinite (d))
     {
-      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, "%s takes a finite number",
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, _ ("%s takes a finite number"),
                    spec->name);
       return FALSE;
     }
   if ((spec->value_type == KANKYO_VALUE_INT || spec->value_type == KANKYO_VALUE_UINT) && d != floor (d))
     {
-      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, "%s takes a whole number, not %g",
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, _ ("%s takes a whole number, not %g"),
                    spec->name, d);
       return FALSE;
     }
   if ((!isnan (spec->min) && d < spec->min) || (!isnan (spec->max) && d > spec->max))
     {
       g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_OUT_OF_RANGE,
-                   "%g %s is outside the range of %s (%g to %g %s)", d, spec->unit ? spec->unit : "",
+                   _ ("%g %s is outside the range of %s (%g to %g %s)"), d, spec->unit ? spec->unit : "",
                    spec->name, spec->min, spec->max, spec->unit ? spec->unit : "");
       return FALSE;
     }

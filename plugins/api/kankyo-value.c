@@ -6,6 +6,7 @@
 #include "kankyo-value.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -214,15 +215,15 @@ kankyo_value_parse (KankyoValueType type, const char *text, KankyoValue *ret_val
   if (strlen (text) > 4096)
     {
       g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_PARSE,
-                   "value is %zu characters long; at most 4096 are accepted", strlen (text));
+                   _ ("value is %zu characters long; at most 4096 are accepted"), strlen (text));
       return FALSE;
     }
   trimmed = g_strstrip (g_strdup (text));
 
   if (type != KANKYO_VALUE_STRING && *trimmed == '\0')
     {
-      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_PARSE, "expected a %s value, found nothing",
-                   kankyo_value_type_to_string (type));
+      g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_PARSE,
+                   _ ("expected a %s value, found nothing"), kankyo_value_type_to_string (type));
       return FALSE;
     }
 
@@ -235,7 +236,7 @@ kankyo_value_parse (KankyoValueType type, const char *text, KankyoValue *ret_val
           if (!parse_bool (trimmed, &b))
             {
               g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_PARSE,
-                           "expected true/false, on/off or 1/0, found '%s'", trimmed);
+                           _ ("expected true/false, on/off or 1/0, found '%s'"), trimmed);
               return FALSE;
             }
           kankyo_value_set_bool (ret_value, b);
@@ -251,7 +252,7 @@ kankyo_value_parse (KankyoValueType type, const char *text, KankyoValue *ret_val
             {
               g_set_error (error, KANKYO_VALUE_ERROR,
                            errno == ERANGE ? KANKYO_VALUE_ERROR_OUT_OF_RANGE : KANKYO_VALUE_ERROR_PARSE,
-                           "expected a whole number, found '%s'", trimmed);
+                           _ ("expected a whole number, found '%s'"), trimmed);
               return FALSE;
             }
           kankyo_value_set_int (ret_value, i);
@@ -265,7 +266,7 @@ kankyo_value_parse (KankyoValueType type, const char *text, KankyoValue *ret_val
           if (trimmed[0] == '-')
             {
               g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_OUT_OF_RANGE,
-                           "expected a whole number of zero or more, found '%s'", trimmed);
+                           _ ("expected a whole number of zero or more, found '%s'"), trimmed);
               return FALSE;
             }
           u = g_ascii_strtoull (trimmed, &end, 10);
@@ -273,7 +274,7 @@ kankyo_value_parse (KankyoValueType type, const char *text, KankyoValue *ret_val
             {
               g_set_error (error, KANKYO_VALUE_ERROR,
                            errno == ERANGE ? KANKYO_VALUE_ERROR_OUT_OF_RANGE : KANKYO_VALUE_ERROR_PARSE,
-                           "expected a whole number of zero or more, found '%s'", trimmed);
+                           _ ("expected a whole number of zero or more, found '%s'"), trimmed);
               return FALSE;
             }
           kankyo_value_set_uint (ret_value, u);
@@ -288,7 +289,8 @@ kankyo_value_parse (KankyoValueType type, const char *text, KankyoValue *ret_val
           if (errno != 0 || end == trimmed || *end != '\0' || !isfinite (d))
             {
               g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_PARSE,
-                           "expected a number such as 21.5 (with a point, not a comma), found '%s'", trimmed);
+                           _ ("expected a number such as 21.5 (with a point, not a comma), found '%s'"),
+                           trimmed);
               return FALSE;
             }
           kankyo_value_set_double (ret_value, d);
@@ -299,7 +301,7 @@ kankyo_value_parse (KankyoValueType type, const char *text, KankyoValue *ret_val
         return TRUE;
       case KANKYO_VALUE_NONE:
       default:
-        g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, "the tag has no value type");
+        g_set_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE, _ ("the tag has no value type"));
         return FALSE;
     }
 }
