@@ -43,7 +43,10 @@ struct _KankyoDeviceWorker
   guint *tag_ids;
   const KankyoTagSpec **specs; /* owned by the store */
   guint n_tags;
-  gboolean *received; /* per tag: a Good value has arrived once */
+  guint n_reg;               /* tags [0, n_reg) have registers, the rest are computed */
+  KankyoDeviceType *type;    /* derives the computed tags; may be NULL */
+  GHashTable *index_by_name; /* tag name -> index + 1 */
+  gboolean *received;        /* per tag: a Good value has arrived once */
 
   GArray *blocks;           /* KankyoBlock */
   GArray *placements;       /* KankyoBlockPlacement, per tag */
@@ -85,16 +88,29 @@ kankyo_device_worker_new (const KankyoDeviceWorkerConfig *config,
   w->connection = g_object_ref (connection);
   w->store = kankyo_tag_store_ref (store);
   w->n_tags = n_tags;
-  w->tag_ids = g_memdup2 (tag_ids, sizeof (guint) * MAX (n_tags, 1));
+  w->tag_ids = g_new0 (guint, MAX (n_tags, 1));
   w->specs = g_new0 (const KankyoTagSpec *, MAX (n_tags, 1));
   w->received = g_new0 (gboolean, MAX (n_tags, 1));
-  for (guint i = 0; i < n_tags; i++)
-    {
-      w->specs[i] = kankyo_tag_store_get_spec (store, tag_ids[i]);
-      specs[i] = (KankyoTagSpec *) w->specs[i];
-    }
+  w->type = config->type ? g_object_ref (config->type) : NULL;
+  w->index_by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  /* Register tags first, computed tags after them. */
+  for (int pass = 0, k = 0; pass < 2; pass++)
+    for (guint i = 0; i < n_tags; i++)
+      {
+        const KankyoTagSpec *spec = kankyo_tag_store_get_spec (store, tag_ids[i]);
 
-  w->blocks = kankyo_block_plan_build (specs, n_tags, config->max_gap, &w->placements);
+        if (spec->computed != (pass == 1))
+          continue;
+        w->tag_ids[k] = tag_ids[i];
+        w->specs[k] = spec;
+        specs[k] = (KankyoTagSpec *) spec;
+        g_hash_table_insert (w->index_by_name, spec->name, GUINT_TO_POINTER (k + 1));
+        if (pass == 0)
+          w->n_reg = (guint) k + 1;
+        k++;
+      }
+
+  w->blocks = kankyo_block_plan_build (specs, w->n_reg, config->max_gap, &w->placements);
   w->block_base = g_new0 (guint, MAX (w->blocks->len, 1));
   for (guint b = 0; b < w->blocks->len; b++)
     {
@@ -185,6 +201,68 @@ ensure_connected (KankyoDeviceWorker *w, GError **error)
   return TRUE;
 }
 
+typedef struct
+{
+  KankyoDeviceWorker *worker;
+  gint64 now;
+} DeriveContext;
+
+static double
+derive_get (gpointer data, const char *tag)
+{
+  DeriveContext *ctx = data;
+  guint k = GPOINTER_TO_UINT (g_hash_table_lookup (ctx->worker->index_by_name, tag));
+  const KankyoTagSample *s;
+
+  if (k == 0)
+    return NAN;
+  s = &ctx->worker->samples[k - 1];
+  return s->quality == KANKYO_QUALITY_GOOD ? kankyo_value_to_double (&s->value) : NAN;
+}
+
+static void
+derive_set (gpointer data, const char *tag, double value)
+{
+  DeriveContext *ctx = data;
+  KankyoDeviceWorker *w = ctx->worker;
+  guint k = GPOINTER_TO_UINT (g_hash_table_lookup (w->index_by_name, tag));
+  KankyoTagSample *s;
+
+  /* Only computed tags may be set: a plugin cannot overwrite a reading. */
+  if (k == 0 || k - 1 < w->n_reg)
+    return;
+  s = &w->samples[k - 1];
+  if (w->specs[k - 1]->value_type == KANKYO_VALUE_BOOL)
+    kankyo_value_set_bool (&s->value, value != 0.0);
+  else
+    kankyo_value_set_double (&s->value, value);
+  s->quality = isfinite (value) ? KANKYO_QUALITY_GOOD : KANKYO_QUALITY_BAD_SENSOR_FAILURE;
+  s->source_time = ctx->now;
+  if (isfinite (value))
+    w->received[k - 1] = TRUE;
+}
+
+/* Computed tags start as "no value" each cycle; what the plugin cannot
+ * compute (its inputs are bad) stays that way. */
+static void
+derive_computed (KankyoDeviceWorker *w, gint64 now)
+{
+  DeriveContext ctx = { w, now };
+  KankyoTagIo io = { &ctx, derive_get, derive_set };
+
+  if (w->n_reg == w->n_tags)
+    return;
+  for (guint i = w->n_reg; i < w->n_tags; i++)
+    {
+      w->samples[i].tag_id = w->tag_ids[i];
+      kankyo_value_set_double (&w->samples[i].value, NAN);
+      w->samples[i].quality = KANKYO_QUALITY_BAD_SENSOR_FAILURE;
+      w->samples[i].source_time = now;
+    }
+  if (w->type != NULL)
+    kankyo_device_type_derive (w->type, &io);
+}
+
 gboolean
 kankyo_device_worker_poll_once (KankyoDeviceWorker *w, GError **error)
 {
@@ -224,7 +302,7 @@ kankyo_device_worker_poll_once (KankyoDeviceWorker *w, GError **error)
     }
 
   now = g_get_real_time ();
-  for (guint i = 0; i < w->n_tags; i++)
+  for (guint i = 0; i < w->n_reg; i++)
     {
       const KankyoBlockPlacement *p = &g_array_index (w->placements, KankyoBlockPlacement, i);
       KankyoTagSample *s = &w->samples[i];
@@ -251,6 +329,7 @@ kankyo_device_worker_poll_once (KankyoDeviceWorker *w, GError **error)
       s->quality = KANKYO_QUALITY_GOOD;
       w->received[i] = TRUE;
     }
+  derive_computed (w, now);
   set_status_samples (w, w->n_tags, TRUE, block_error);
   kankyo_tag_store_publish (w->store, w->samples, w->n_tags + 2);
   clear_samples (w, w->n_tags + 2);
@@ -295,6 +374,12 @@ do_write (KankyoDeviceWorker *w, WriteRequest *req, KankyoValue *ret_readback, G
     {
       g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_NOT_FOUND, _ ("%s has no such tag"),
                    w->name);
+      return FALSE;
+    }
+  if (w->specs[i]->computed)
+    {
+      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_READ_ONLY,
+                   _ ("%s is computed from other tags and cannot be written"), w->specs[i]->name);
       return FALSE;
     }
   reg = &w->specs[i]->reg;
@@ -460,6 +545,8 @@ kankyo_device_worker_free (KankyoDeviceWorker *w)
   kankyo_tag_store_unref (w->store);
   g_array_unref (w->blocks);
   g_array_unref (w->placements);
+  g_clear_object (&w->type);
+  g_hash_table_unref (w->index_by_name);
   g_free (w->buffer);
   g_free (w->block_ok);
   g_free (w->block_base);

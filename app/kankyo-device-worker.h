@@ -28,8 +28,9 @@ typedef struct
   guint8 unit_id;
   guint poll_period_ms;
   guint max_gap;
-  guint online_tag; /* bool tag: the device answers */
-  guint error_tag;  /* string tag: the last communication error */
+  guint online_tag;       /* bool tag: the device answers */
+  guint error_tag;        /* string tag: the last communication error */
+  KankyoDeviceType *type; /* computes the map's computed tags; may be NULL */
 } KankyoDeviceWorkerConfig;
 
 /* Takes a reference on @connection and @store. @tag_ids are the store ids of

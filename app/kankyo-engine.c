@@ -207,7 +207,15 @@ start_simulators (KankyoEngine *self, GError **error)
         self->sim = kankyo_sim_host_new (self->sim_speed);
       /* The embedded plant is served on loopback only, on a free port. */
       local = kankyo_endpoint_parse ("tcp://127.0.0.1:0", NULL);
-      model = dev->type ? kankyo_device_type_create_model (dev->type) : NULL;
+      if (dev->type != NULL)
+        {
+          model = kankyo_device_type_create_model (dev->type, dev->config->simulation, error);
+          if (model == NULL && error != NULL && *error != NULL)
+            {
+              g_prefix_error (error, "%s: %s: ", dev->config->location, dev->config->name);
+              return FALSE;
+            }
+        }
       index = kankyo_sim_host_add (self->sim, dev->config->name, dev->specs, model, dev->driver, local,
                                    dev->config->unit_id, error);
       if (index == G_MAXUINT)
@@ -267,6 +275,7 @@ start_workers (KankyoEngine *self, GError **error)
       wc.max_gap = dev->config->max_gap;
       wc.online_tag = dev->online_tag;
       wc.error_tag = dev->error_tag;
+      wc.type = dev->type;
       dev->worker = kankyo_device_worker_new (&wc, conn, self->store, dev->tag_ids, dev->specs->len);
     }
   for (guint i = 0; i < self->devices->len; i++)

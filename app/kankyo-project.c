@@ -213,6 +213,7 @@ device_config_free (KankyoDeviceConfig *device)
   kankyo_device_map_free (device->map);
   g_free (device->driver);
   kankyo_endpoint_free (device->endpoint);
+  g_clear_pointer (&device->simulation, g_variant_unref);
   g_free (device->location);
   g_free (device);
 }

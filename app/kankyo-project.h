@@ -66,8 +66,9 @@ typedef struct
   KankyoWordOrder word_order;
   gboolean base_address_set;
   guint base_address;
-  guint max_gap;  /* unused registers a merged read may span */
-  char *location; /* "file:line:column" of the device entry */
+  guint max_gap;        /* unused registers a merged read may span */
+  GVariant *simulation; /* "simulation:" section as a{sv}, or NULL */
+  char *location;       /* "file:line:column" of the device entry */
 } KankyoDeviceConfig;
 
 typedef struct

@@ -34,6 +34,12 @@ struct _KankyoSimHost
 {
   double speed;
   GPtrArray *devices; /* SimDevice* */
+  /* Stepping happens under step_mutex, so the physics thread and
+   * kankyo_sim_host_advance() never run a model at the same time; the
+   * shared signals and the clock belong to whoever holds it. */
+  GMutex step_mutex;
+  GHashTable *signals; /* name -> double* */
+  double time;
   GThread *thread;
   GMutex mutex;
   GCond cond;
@@ -51,6 +57,7 @@ sim_device_free (SimDevice *dev)
   g_clear_object (&dev->driver);
   g_clear_pointer (&dev->bank, kankyo_register_bank_unref);
   g_clear_pointer (&dev->endpoint, kankyo_endpoint_free);
+  g_clear_pointer (&dev->io.rand, g_rand_free);
   g_hash_table_unref (dev->by_name);
   g_ptr_array_unref (dev->specs);
   g_free (dev->name);
@@ -226,6 +233,29 @@ io_set (gpointer user_data, const char *tag, double value)
   set_tag (dev, spec, value, TRUE);
 }
 
+static double
+signal_get (gpointer data, const char *name)
+{
+  KankyoSimHost *host = data;
+  double *v = g_hash_table_lookup (host->signals, name);
+
+  return v ? *v : NAN;
+}
+
+static void
+signal_set (gpointer data, const char *name, double value)
+{
+  KankyoSimHost *host = data;
+  double *v = g_hash_table_lookup (host->signals, name);
+
+  if (v == NULL)
+    {
+      v = g_new (double, 1);
+      g_hash_table_insert (host->signals, g_strdup (name), v);
+    }
+  *v = value;
+}
+
 KankyoSimHost *
 kankyo_sim_host_new (double speed)
 {
@@ -234,7 +264,9 @@ kankyo_sim_host_new (double speed)
   host->speed = speed > 0 ? speed : 1.0;
   host->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_device_free);
   g_mutex_init (&host->mutex);
+  g_mutex_init (&host->step_mutex);
   g_cond_init (&host->cond);
+  host->signals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return host;
 }
 
@@ -245,6 +277,8 @@ kankyo_sim_host_free (KankyoSimHost *host)
     return;
   kankyo_sim_host_stop (host);
   g_ptr_array_unref (host->devices);
+  g_hash_table_unref (host->signals);
+  g_mutex_clear (&host->step_mutex);
   g_mutex_clear (&host->mutex);
   g_cond_clear (&host->cond);
   g_free (host);
@@ -277,9 +311,15 @@ kankyo_sim_host_add (KankyoSimHost *host,
   dev->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < specs->len; i++)
     {
-      KankyoTagSpec *spec = kankyo_tag_spec_copy (g_ptr_array_index (specs, i));
-      guint end = spec->reg.address + kankyo_data_type_width (spec->reg.data_type);
+      const KankyoTagSpec *source = g_ptr_array_index (specs, i);
+      KankyoTagSpec *spec;
+      guint end;
 
+      /* Computed tags are the engine's work, not the device's. */
+      if (source->computed)
+        continue;
+      spec = kankyo_tag_spec_copy (source);
+      end = spec->reg.address + kankyo_data_type_width (spec->reg.data_type);
       g_ptr_array_add (dev->specs, spec);
       g_hash_table_insert (dev->by_name, spec->name, spec);
       sizes[spec->reg.area] = MAX (sizes[spec->reg.area], end);
@@ -291,9 +331,13 @@ kankyo_sim_host_add (KankyoSimHost *host,
   dev->driver = g_object_ref (driver);
   dev->endpoint = kankyo_endpoint_copy (endpoint);
   dev->unit_id = unit_id;
-  dev->io.user_data = dev;
-  dev->io.get = io_get;
-  dev->io.set = io_set;
+  dev->io.tags.user_data = dev;
+  dev->io.tags.get = io_get;
+  dev->io.tags.set = io_set;
+  dev->io.signal_data = host;
+  dev->io.get_signal = signal_get;
+  dev->io.set_signal = signal_set;
+  dev->io.rand = g_rand_new_with_seed (g_str_hash (name));
 
   dev->server = kankyo_driver_create_server (driver, endpoint, unit_id, dev->bank, error);
   if (dev->server == NULL)
@@ -302,8 +346,11 @@ kankyo_sim_host_add (KankyoSimHost *host,
       sim_device_free (dev);
       return G_MAXUINT;
     }
+  g_mutex_lock (&host->step_mutex);
+  dev->io.time = host->time;
   if (dev->model != NULL)
     kankyo_sim_model_init (dev->model, &dev->io);
+  g_mutex_unlock (&host->step_mutex);
   g_ptr_array_add (host->devices, dev);
   return host->devices->len - 1;
 }
@@ -312,6 +359,44 @@ guint
 kankyo_sim_host_get_n_devices (KankyoSimHost *host)
 {
   return host->devices->len;
+}
+
+/* Models run in the order devices were added, so a device whose physics
+ * publishes plant signals (an AHU serving rooms) goes before the sensors
+ * that read them. step_mutex held. */
+static void
+step_all (KankyoSimHost *host, double dt)
+{
+  host->time += dt;
+  for (guint i = 0; i < host->devices->len; i++)
+    {
+      SimDevice *dev = g_ptr_array_index (host->devices, i);
+
+      dev->io.time = host->time;
+      if (dev->model != NULL)
+        kankyo_sim_model_step (dev->model, dt, &dev->io);
+    }
+}
+
+void
+kankyo_sim_host_advance (KankyoSimHost *host, double seconds, double step)
+{
+  g_return_if_fail (seconds >= 0 && step > 0);
+  g_mutex_lock (&host->step_mutex);
+  for (double done = 0; done < seconds; done += step)
+    step_all (host, MIN (step, seconds - done));
+  g_mutex_unlock (&host->step_mutex);
+}
+
+double
+kankyo_sim_host_get_signal (KankyoSimHost *host, const char *name)
+{
+  double v;
+
+  g_mutex_lock (&host->step_mutex);
+  v = signal_get (host, name);
+  g_mutex_unlock (&host->step_mutex);
+  return v;
 }
 
 static gpointer
@@ -326,13 +411,9 @@ physics_thread (gpointer data)
       if (!g_cond_wait_until (&host->cond, &host->mutex, next))
         {
           g_mutex_unlock (&host->mutex);
-          for (guint i = 0; i < host->devices->len; i++)
-            {
-              SimDevice *dev = g_ptr_array_index (host->devices, i);
-
-              if (dev->model != NULL)
-                kankyo_sim_model_step (dev->model, host->speed * TICK_US / 1e6, &dev->io);
-            }
+          g_mutex_lock (&host->step_mutex);
+          step_all (host, host->speed * TICK_US / 1e6);
+          g_mutex_unlock (&host->step_mutex);
           g_mutex_lock (&host->mutex);
           next += TICK_US;
           if (next < g_get_monotonic_time ())

@@ -50,6 +50,13 @@ double kankyo_sim_host_get_value (KankyoSimHost *host, guint index, const char *
 /* Sets a tag as the device itself would (not as a client write). */
 void kankyo_sim_host_set_value (KankyoSimHost *host, guint index, const char *tag, double value);
 
+/* Steps every model by @seconds of simulated time in steps of at most
+ * @step, on the calling thread, whether or not the host is running. For
+ * tests that need physics faster than any --speed. */
+void kankyo_sim_host_advance (KankyoSimHost *host, double seconds, double step);
+/* A plant signal the models share, or NAN. */
+double kankyo_sim_host_get_signal (KankyoSimHost *host, const char *name);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoSimHost, kankyo_sim_host_free)
 
 G_END_DECLS

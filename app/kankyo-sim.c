@@ -217,7 +217,7 @@ list_types (void)
   for (guint i = 0; types[i] != NULL; i++)
     {
       g_autoptr (KankyoDeviceType) type = kankyo_modules_get_device_type (types[i], NULL);
-      g_autoptr (KankyoSimModel) model = type ? kankyo_device_type_create_model (type) : NULL;
+      g_autoptr (KankyoSimModel) model = type ? kankyo_device_type_create_model (type, NULL, NULL) : NULL;
 
       g_print ("  %-24s %s\n", types[i], model ? _ ("simulated physics") : _ ("registers only"));
     }
@@ -243,7 +243,18 @@ add_device (KankyoSimHost *host, const KankyoDeviceConfig *config, GError **erro
                               : kankyo_endpoint_parse ("tcp://127.0.0.1:0", error);
   if (endpoint == NULL)
     return FALSE;
-  model = type ? kankyo_device_type_create_model (type) : NULL;
+  if (type != NULL)
+    {
+      g_autoptr (GError) model_error = NULL;
+
+      model = kankyo_device_type_create_model (type, config->simulation, &model_error);
+      if (model_error != NULL)
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&model_error), "%s: %s: ", config->location,
+                                      config->name);
+          return FALSE;
+        }
+    }
   return kankyo_sim_host_add (host, config->name, specs, model, driver, endpoint, config->unit_id, error)
          != G_MAXUINT;
 }

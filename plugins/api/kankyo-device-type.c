@@ -47,11 +47,30 @@ kankyo_device_type_get_map (KankyoDeviceType *self, char **ret_name)
 }
 
 KankyoSimModel *
-kankyo_device_type_create_model (KankyoDeviceType *self)
+kankyo_device_type_create_model (KankyoDeviceType *self, GVariant *params, GError **error)
 {
   KankyoDeviceTypeInterface *iface;
 
   g_return_val_if_fail (KANKYO_IS_DEVICE_TYPE (self), NULL);
+  g_return_val_if_fail (params == NULL || g_variant_is_of_type (params, G_VARIANT_TYPE_VARDICT), NULL);
   iface = KANKYO_DEVICE_TYPE_GET_IFACE (self);
-  return iface->create_model ? iface->create_model (self) : NULL;
+  return iface->create_model ? iface->create_model (self, params, error) : NULL;
+}
+
+gboolean
+kankyo_device_type_can_derive (KankyoDeviceType *self)
+{
+  g_return_val_if_fail (KANKYO_IS_DEVICE_TYPE (self), FALSE);
+  return KANKYO_DEVICE_TYPE_GET_IFACE (self)->derive != NULL;
+}
+
+void
+kankyo_device_type_derive (KankyoDeviceType *self, KankyoTagIo *io)
+{
+  KankyoDeviceTypeInterface *iface;
+
+  g_return_if_fail (KANKYO_IS_DEVICE_TYPE (self));
+  iface = KANKYO_DEVICE_TYPE_GET_IFACE (self);
+  if (iface->derive != NULL)
+    iface->derive (self, io);
 }

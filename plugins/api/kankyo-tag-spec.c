@@ -5,6 +5,25 @@
 #include <glib/gi18n-lib.h>
 #include <math.h>
 
+void
+kankyo_alarm_limits_init (KankyoAlarmLimits *limits)
+{
+  limits->high_high = NAN;
+  limits->high = NAN;
+  limits->low = NAN;
+  limits->low_low = NAN;
+  limits->deadband = 0.0;
+  limits->on_delay = 0.0;
+  limits->off_delay = 0.0;
+}
+
+gboolean
+kankyo_alarm_limits_is_set (const KankyoAlarmLimits *limits)
+{
+  return !isnan (limits->high_high) || !isnan (limits->high) || !isnan (limits->low)
+         || !isnan (limits->low_low);
+}
+
 KankyoTagSpec *
 kankyo_tag_spec_new (void)
 {
@@ -12,6 +31,7 @@ kankyo_tag_spec_new (void)
 
   spec->min = NAN;
   spec->max = NAN;
+  kankyo_alarm_limits_init (&spec->alarms);
   kankyo_register_spec_init (&spec->reg);
   spec->value_type = kankyo_register_spec_value_type (&spec->reg);
   return spec;
@@ -26,6 +46,7 @@ kankyo_tag_spec_copy (const KankyoTagSpec *spec)
   copy->label = g_strdup (spec->label);
   copy->unit = g_strdup (spec->unit);
   copy->description = g_strdup (spec->description);
+  copy->symbol = g_strdup (spec->symbol);
   return copy;
 }
 
@@ -38,6 +59,7 @@ kankyo_tag_spec_free (KankyoTagSpec *spec)
   g_free (spec->label);
   g_free (spec->unit);
   g_free (spec->description);
+  g_free (spec->symbol);
   g_free (spec);
 }
 

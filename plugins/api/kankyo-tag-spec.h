@@ -12,6 +12,19 @@
 
 G_BEGIN_DECLS
 
+/* Default alarm limits a device type or project gives a tag; the alarm
+ * engine turns them into alarm definitions. NAN means "no such limit". */
+typedef struct
+{
+  double high_high;
+  double high;
+  double low;
+  double low_low;
+  double deadband;  /* engineering units; 0 for none */
+  double on_delay;  /* seconds the condition must hold before it alarms */
+  double off_delay; /* seconds it must be clear before it returns */
+} KankyoAlarmLimits;
+
 typedef struct
 {
   char *name;        /* unique within its device: "supply_temp" */
@@ -22,8 +35,16 @@ typedef struct
   double min; /* engineering range; NAN when open */
   double max;
   gboolean writable;
+  /* TRUE: no register; the device type's derive() computes the value from
+   * the device's other tags after every poll (reg is unused). */
+  gboolean computed;
   KankyoRegisterSpec reg;
+  KankyoAlarmLimits alarms;
+  char *symbol; /* mimic symbol the tag drives ("fan", "valve"); may be NULL */
 } KankyoTagSpec;
+
+void kankyo_alarm_limits_init (KankyoAlarmLimits *limits);
+gboolean kankyo_alarm_limits_is_set (const KankyoAlarmLimits *limits);
 
 KankyoTagSpec *kankyo_tag_spec_new (void);
 KankyoTagSpec *kankyo_tag_spec_copy (const KankyoTagSpec *spec);

@@ -182,7 +182,7 @@ thermostat_get_map (KankyoDeviceType *type, char **ret_name)
 }
 
 static KankyoSimModel *
-thermostat_create_model (KankyoDeviceType *type)
+thermostat_create_model (KankyoDeviceType *type, GVariant *params, GError **error)
 {
   return g_object_new (TESTDEV_TYPE_THERMOSTAT_MODEL, NULL);
 }

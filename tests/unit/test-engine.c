@@ -58,7 +58,8 @@ start_sim (guint16 port, guint16 *ret_port)
   config.name = (char *) "sim";
   specs = kankyo_device_map_resolve_tags (map, &config, &error);
   g_assert_no_error (error);
-  model = kankyo_device_type_create_model (type);
+  model = kankyo_device_type_create_model (type, NULL, &error);
+  g_assert_no_error (error);
   sim = kankyo_sim_host_new (1.0);
   g_assert_cmpuint (kankyo_sim_host_add (sim, "sim", specs, model, driver, ep, 1, &error), ==, 0);
   g_assert_no_error (error);
