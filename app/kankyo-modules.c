@@ -18,15 +18,34 @@ static GHashTable *instances; /* "ep/name" -> GObject */
  * that ownership visible (and to leak checkers, not a leak). */
 static GList *loaded_modules;
 
+/* The installed module folder, or the same folder next to the running
+ * program when the install was moved. */
+static char *
+installed_dir (const char *configured, const char *from_bindir)
+{
+  g_autofree char *exe = NULL;
+  g_autofree char *bindir = NULL;
+
+  if (g_file_test (configured, G_FILE_TEST_IS_DIR))
+    return g_strdup (configured);
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe == NULL)
+    return g_strdup (configured);
+  bindir = g_path_get_dirname (exe);
+  return g_canonicalize_filename (from_bindir, bindir);
+}
+
 static void
-load_path_list (const char *env_name, const char *fallback)
+load_path_list (const char *env_name, const char *configured, const char *from_bindir)
 {
   const char *value = g_getenv (env_name);
   g_auto (GStrv) dirs = NULL;
 
   if (value == NULL || *value == '\0')
     {
-      loaded_modules = g_list_concat (loaded_modules, g_io_modules_load_all_in_directory (fallback));
+      g_autofree char *dir = installed_dir (configured, from_bindir);
+
+      loaded_modules = g_list_concat (loaded_modules, g_io_modules_load_all_in_directory (dir));
       return;
     }
   dirs = g_strsplit (value, G_SEARCHPATH_SEPARATOR_S, -1);
@@ -50,8 +69,8 @@ kankyo_modules_load (void)
       bindtextdomain (GETTEXT_PACKAGE, KANKYO_LOCALEDIR);
       bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
       kankyo_plugin_register_extension_points ();
-      load_path_list ("KANKYO_DRIVER_PATH", KANKYO_DRIVERDIR);
-      load_path_list ("KANKYO_PLUGIN_PATH", KANKYO_PLUGINDIR);
+      load_path_list ("KANKYO_DRIVER_PATH", KANKYO_DRIVERDIR, KANKYO_DRIVERDIR_FROM_BINDIR);
+      load_path_list ("KANKYO_PLUGIN_PATH", KANKYO_PLUGINDIR, KANKYO_PLUGINDIR_FROM_BINDIR);
       g_once_init_leave (&once, 1);
     }
 }
