@@ -32,6 +32,7 @@ typedef struct
   KankyoDriver *driver;
   KankyoDeviceType *type; /* NULL for map files and inline tags */
   GPtrArray *specs;       /* KankyoTagSpec* resolved, 0-based */
+  GVariant *sim_params;   /* for the type's simulation model */
   guint *tag_ids;
   guint online_tag;
   guint error_tag;
@@ -69,6 +70,7 @@ engine_device_free (EngineDevice *dev)
   g_clear_object (&dev->driver);
   g_clear_object (&dev->type);
   g_clear_pointer (&dev->specs, g_ptr_array_unref);
+  g_clear_pointer (&dev->sim_params, g_variant_unref);
   g_free (dev->tag_ids);
   g_free (dev->endpoint_text);
   g_free (dev);
@@ -129,7 +131,7 @@ resolve_device (KankyoEngine *self, KankyoDeviceConfig *config, GError **error)
   g_ptr_array_add (self->devices, dev);
   g_hash_table_insert (self->device_by_name, config->name, dev);
 
-  if (!kankyo_modules_resolve_device (config, &dev->driver, &dev->type, &dev->specs, error))
+  if (!kankyo_modules_resolve_device (config, &dev->driver, &dev->type, &dev->specs, &dev->sim_params, error))
     return FALSE;
 
   dev->tag_ids = g_new0 (guint, MAX (dev->specs->len, 1));
@@ -209,7 +211,7 @@ start_simulators (KankyoEngine *self, GError **error)
       local = kankyo_endpoint_parse ("tcp://127.0.0.1:0", NULL);
       if (dev->type != NULL)
         {
-          model = kankyo_device_type_create_model (dev->type, dev->config->simulation, error);
+          model = kankyo_device_type_create_model (dev->type, dev->sim_params, error);
           if (model == NULL && error != NULL && *error != NULL)
             {
               g_prefix_error (error, "%s: %s: ", dev->config->location, dev->config->name);

@@ -159,11 +159,47 @@ kankyo_modules_list_drivers (void)
   return list_names (KANKYO_DRIVER_EXTENSION_POINT);
 }
 
+/* The device's simulation section, with the map's per-tag simulate hints
+ * added under "tags" for the generic type. */
+static GVariant *
+simulation_params (const KankyoDeviceConfig *config, const KankyoDeviceMap *map, gboolean with_hints)
+{
+  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_auto (GVariantBuilder) tags = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  gboolean any_hint = FALSE;
+
+  if (config->simulation != NULL)
+    {
+      GVariantIter iter;
+      const char *key;
+      GVariant *value;
+
+      g_variant_iter_init (&iter, config->simulation);
+      while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+        if (!with_hints || !g_str_equal (key, "tags"))
+          g_variant_builder_add (&builder, "{sv}", key, value);
+    }
+  for (guint i = 0; with_hints && map != NULL && i < map->tags->len; i++)
+    {
+      const KankyoMapTag *tag = g_ptr_array_index (map->tags, i);
+
+      if (tag->simulate != NULL)
+        {
+          g_variant_builder_add (&tags, "{sv}", tag->spec->name, tag->simulate);
+          any_hint = TRUE;
+        }
+    }
+  if (any_hint)
+    g_variant_builder_add (&builder, "{sv}", "tags", g_variant_builder_end (&tags));
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
 gboolean
 kankyo_modules_resolve_device (const KankyoDeviceConfig *config,
                                KankyoDriver **ret_driver,
                                KankyoDeviceType **ret_type,
                                GPtrArray **ret_specs,
+                               GVariant **ret_sim_params,
                                GError **error)
 {
   g_autoptr (KankyoDriver) driver = NULL;
@@ -217,6 +253,19 @@ kankyo_modules_resolve_device (const KankyoDeviceConfig *config,
   specs = kankyo_device_map_resolve_tags (map, config, error);
   if (specs == NULL)
     return FALSE;
+
+  /* A device described by its own map is the generic type's to simulate;
+   * without that module installed it still polls, it just has no model. */
+  if (type == NULL)
+    {
+      GIOExtensionPoint *ep = g_io_extension_point_lookup (KANKYO_DEVICE_TYPE_EXTENSION_POINT);
+
+      if (ep != NULL && g_io_extension_point_get_extension_by_name (ep, "generic") != NULL)
+        type = kankyo_modules_get_device_type ("generic", NULL);
+      *ret_sim_params = simulation_params (config, map, TRUE);
+    }
+  else
+    *ret_sim_params = simulation_params (config, NULL, FALSE);
 
   *ret_driver = g_steal_pointer (&driver);
   *ret_type = g_steal_pointer (&type);

@@ -29,13 +29,16 @@ GStrv kankyo_modules_list_device_types (void);
 GStrv kankyo_modules_list_drivers (void);
 
 /* Everything needed to poll or simulate a configured device: its driver,
- * its device type (NULL when the tags come from a map file or are inline)
- * and its tags resolved to 0-based addresses and final word orders.
+ * its device type (for a map file or inline tags: the generic type, when
+ * installed), its tags resolved to 0-based addresses and final word orders,
+ * and the parameters for the type's simulation model (the device's
+ * "simulation:" section; for a map, plus {"tags": {TAG: simulate hints}}).
  * Errors start with the device's file:line:column. */
 gboolean kankyo_modules_resolve_device (const KankyoDeviceConfig *config,
                                         KankyoDriver **ret_driver,
                                         KankyoDeviceType **ret_type,
                                         GPtrArray **ret_specs,
+                                        GVariant **ret_sim_params,
                                         GError **error);
 
 G_END_DECLS

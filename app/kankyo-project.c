@@ -3,10 +3,13 @@
  * The format is documented in docs/project-format.md. Everything a person
  * can get wrong is checked here, where the file and the line are still
  * known: unknown and duplicate keys, names, numbers and their ranges, the
- * combination of register table, data type and bits, and the references
+ * combination of register table, data type and bits, the order of alarm
+ * limits, that computed tags describe no register, and the references
  * between files. What the engine receives is therefore consistent; it only
  * has to apply a device's base address and word order, which
- * kankyo_device_map_resolve_tags () does.
+ * kankyo_device_map_resolve_tags () does. A device's "simulation:" section
+ * means something only to its plugin, so it is bounded here and handed over
+ * as a GVariant.
  */
 #include "config.h"
 
@@ -30,6 +33,12 @@ G_DEFINE_QUARK (kankyo - project - error - quark, kankyo_project_error)
 #define DEFAULT_POLL_MS 1000
 #define DEFAULT_DRIVER "modbus"
 #define SIMULATED_ENDPOINT "simulated"
+#define COMPUTED_AREA "computed"
+#define MAX_ALARM_DELAY_MS (24 * 3600 * 1000)
+#define MAX_SIMULATE_PERIOD_MS (24 * 3600 * 1000)
+#define MAX_SIMULATION_DEPTH 8
+#define MAX_SIMULATION_NODES 10000
+#define MAX_SIMULATION_SCALAR 256
 
 enum
 {
@@ -73,6 +82,7 @@ enum
   DEVICE_WORD_ORDER,
   DEVICE_BASE_ADDRESS,
   DEVICE_MAX_GAP,
+  DEVICE_SIMULATION,
   N_DEVICE_KEYS
 };
 
@@ -89,6 +99,7 @@ static const char *const device_keys[] = {
   [DEVICE_WORD_ORDER] = "word-order",
   [DEVICE_BASE_ADDRESS] = "base-address",
   [DEVICE_MAX_GAP] = "max-gap",
+  [DEVICE_SIMULATION] = "simulation",
   [N_DEVICE_KEYS] = NULL,
 };
 
@@ -98,6 +109,7 @@ enum
   MAP_VENDOR,
   MAP_MODEL,
   MAP_DESCRIPTION,
+  MAP_SYMBOL,
   MAP_WORD_ORDER,
   MAP_BASE_ADDRESS,
   MAP_TAGS,
@@ -105,14 +117,9 @@ enum
 };
 
 static const char *const map_keys[] = {
-  [MAP_DEVICE_TYPE] = "device-type",
-  [MAP_VENDOR] = "vendor",
-  [MAP_MODEL] = "model",
-  [MAP_DESCRIPTION] = "description",
-  [MAP_WORD_ORDER] = "word-order",
-  [MAP_BASE_ADDRESS] = "base-address",
-  [MAP_TAGS] = "tags",
-  [N_MAP_KEYS] = NULL,
+  [MAP_DEVICE_TYPE] = "device-type",   [MAP_VENDOR] = "vendor", [MAP_MODEL] = "model",
+  [MAP_DESCRIPTION] = "description",   [MAP_SYMBOL] = "symbol", [MAP_WORD_ORDER] = "word-order",
+  [MAP_BASE_ADDRESS] = "base-address", [MAP_TAGS] = "tags",     [N_MAP_KEYS] = NULL,
 };
 
 enum
@@ -132,6 +139,9 @@ enum
   TAG_MIN,
   TAG_MAX,
   TAG_ACCESS,
+  TAG_ALARMS,
+  TAG_SYMBOL,
+  TAG_SIMULATE,
   N_TAG_KEYS
 };
 
@@ -143,13 +153,58 @@ static const char *const tag_keys[] = {
   [TAG_BITS] = "bits",     [TAG_WORD_ORDER] = "word-order",
   [TAG_SCALE] = "scale",   [TAG_OFFSET] = "offset",
   [TAG_MIN] = "min",       [TAG_MAX] = "max",
-  [TAG_ACCESS] = "access", [N_TAG_KEYS] = NULL,
+  [TAG_ACCESS] = "access", [TAG_ALARMS] = "alarms",
+  [TAG_SYMBOL] = "symbol", [TAG_SIMULATE] = "simulate",
+  [N_TAG_KEYS] = NULL,
+};
+
+/* In the order the limits must keep. */
+enum
+{
+  ALARM_LOW_LOW,
+  ALARM_LOW,
+  ALARM_HIGH,
+  ALARM_HIGH_HIGH,
+  ALARM_DEADBAND,
+  ALARM_ON_DELAY,
+  ALARM_OFF_DELAY,
+  N_ALARM_KEYS
+};
+
+static const char *const alarm_keys[] = {
+  [ALARM_LOW_LOW] = "low-low",     [ALARM_LOW] = "low",           [ALARM_HIGH] = "high",
+  [ALARM_HIGH_HIGH] = "high-high", [ALARM_DEADBAND] = "deadband", [ALARM_ON_DELAY] = "on-delay",
+  [ALARM_OFF_DELAY] = "off-delay", [N_ALARM_KEYS] = NULL,
+};
+
+enum
+{
+  SIMULATE_VALUE,
+  SIMULATE_NOISE,
+  SIMULATE_AMPLITUDE,
+  SIMULATE_PERIOD,
+  SIMULATE_STEP,
+  N_SIMULATE_KEYS
+};
+
+static const char *const simulate_keys[] = {
+  [SIMULATE_VALUE] = "value",   [SIMULATE_NOISE] = "noise", [SIMULATE_AMPLITUDE] = "amplitude",
+  [SIMULATE_PERIOD] = "period", [SIMULATE_STEP] = "step",   [N_SIMULATE_KEYS] = NULL,
+};
+
+/* The symbols the mimic library draws. A map names the one each tag drives
+ * and the one that draws the whole device. */
+static const char *const symbol_names[] = {
+  "fan",        "pump",  "valve",      "damper",     "coil", "filter", "humidifier",       "room", "chamber",
+  "turbo-pump", "gauge", "compressor", "evaporator", "door", "sensor", "particle-counter", NULL,
 };
 
 static const char *const access_choices[] = { "read", "read-write", NULL };
 
-#define AREA_CHOICES N_ ("coil, discrete-input, holding or input")
+#define AREA_CHOICES N_ ("coil, discrete-input, holding, input or computed")
 #define DATA_TYPE_CHOICES N_ ("bool, bit, bitfield, int16, uint16, int32, uint32, float32 or float64")
+#define COMPUTED_TYPE_CHOICES                                                                                \
+  N_ ("bool, int16, uint16, int32, uint32, float32 or float64 (a computed tag has no register bits)")
 #define WORD_ORDER_CHOICES N_ ("ABCD, CDAB, BADC or DCBA")
 
 /* State of one project load: the names seen so far, for uniqueness, and the
@@ -172,6 +227,7 @@ map_tag_free (KankyoMapTag *tag)
     return;
   kankyo_tag_spec_free (tag->spec);
   g_free (tag->location);
+  g_clear_pointer (&tag->simulate, g_variant_unref);
   g_free (tag);
 }
 
@@ -184,6 +240,7 @@ kankyo_device_map_free (KankyoDeviceMap *map)
   g_free (map->vendor);
   g_free (map->model);
   g_free (map->description);
+  g_free (map->symbol);
   g_clear_pointer (&map->tags, g_ptr_array_unref);
   g_free (map->source);
   g_free (map);
@@ -299,21 +356,311 @@ is_bit_of_register (KankyoDataType type)
   return type == KANKYO_DATA_BIT || type == KANKYO_DATA_BITFIELD;
 }
 
+/* The register half of a tag: bits, address and word order. */
+static gboolean
+parse_register (KankyoYaml *yaml,
+                yaml_node_t *node,
+                const char *what,
+                yaml_node_t **v,
+                const KankyoDeviceMap *map,
+                KankyoRegisterSpec *reg,
+                gint64 *ret_address,
+                GError **error)
+{
+  gint64 address;
+  gint64 n;
+  guint width;
+
+  if (kankyo_area_is_bits (reg->area) && reg->data_type != KANKYO_DATA_BOOL)
+    {
+      kankyo_yaml_set_error (yaml, v[TAG_TYPE], error,
+                             _ ("type: area %s holds single bits, so the type must be bool, found '%s'"),
+                             kankyo_area_to_string (reg->area), kankyo_data_type_to_string (reg->data_type));
+      return FALSE;
+    }
+  if (!kankyo_area_is_bits (reg->area) && reg->data_type == KANKYO_DATA_BOOL)
+    {
+      kankyo_yaml_set_error (yaml, v[TAG_TYPE], error,
+                             _ ("type: bool fits only area coil or discrete-input; "
+                                "for one bit of a %s register use type bit"),
+                             kankyo_area_to_string (reg->area));
+      return FALSE;
+    }
+
+  if (is_bit_of_register (reg->data_type))
+    {
+      if (!kankyo_yaml_require (yaml, node, what, "bit", v[TAG_BIT], error)
+          || !kankyo_yaml_get_int (yaml, v[TAG_BIT], "bit", 0, 15, &n, error))
+        return FALSE;
+      reg->bit = (guint8) n;
+    }
+  else if (v[TAG_BIT] != NULL)
+    {
+      kankyo_yaml_set_error (yaml, v[TAG_BIT], error,
+                             _ ("bit: only tags of type bit or bitfield have a bit, this one is %s"),
+                             kankyo_data_type_to_string (reg->data_type));
+      return FALSE;
+    }
+  if (reg->data_type == KANKYO_DATA_BITFIELD)
+    {
+      if (!kankyo_yaml_require (yaml, node, what, "bits", v[TAG_BITS], error)
+          || !kankyo_yaml_get_int (yaml, v[TAG_BITS], "bits", 1, 16, &n, error))
+        return FALSE;
+      if (reg->bit + n > 16)
+        {
+          kankyo_yaml_set_error (yaml, v[TAG_BITS], error,
+                                 _ ("bits: bits %u to %u do not fit in a 16-bit register"), reg->bit,
+                                 (guint) (reg->bit + n - 1));
+          return FALSE;
+        }
+      reg->bit_count = (guint8) n;
+    }
+  else if (v[TAG_BITS] != NULL)
+    {
+      kankyo_yaml_set_error (yaml, v[TAG_BITS], error,
+                             _ ("bits: only tags of type bitfield have a width in bits, this one is %s"),
+                             kankyo_data_type_to_string (reg->data_type));
+      return FALSE;
+    }
+
+  if (!kankyo_yaml_require (yaml, node, what, "address", v[TAG_ADDRESS], error)
+      || !kankyo_yaml_get_int (yaml, v[TAG_ADDRESS], "address", map->base_address,
+                               G_MAXUINT16 + (gint64) map->base_address, &address, error))
+    return FALSE;
+  width = kankyo_data_type_width (reg->data_type);
+  if (address - map->base_address + width > G_MAXUINT16 + 1)
+    {
+      g_autofree char *address_text = g_strdup_printf ("%" G_GINT64_FORMAT, address);
+
+      kankyo_yaml_set_error (yaml, v[TAG_ADDRESS], error,
+                             _ ("address: a %s takes %u registers, so at %s it runs past the last one"),
+                             kankyo_data_type_to_string (reg->data_type), width, address_text);
+      return FALSE;
+    }
+
+  reg->word_order = map->word_order;
+  if (v[TAG_WORD_ORDER] != NULL && !get_word_order (yaml, v[TAG_WORD_ORDER], &reg->word_order, error))
+    return FALSE;
+
+  *ret_address = address;
+  return TRUE;
+}
+
+/* A computed tag has a type for its value but no register to describe. */
+static gboolean
+check_computed (KankyoYaml *yaml, yaml_node_t **v, KankyoDataType type, GError **error)
+{
+  static const guint register_keys[] = {
+    TAG_ADDRESS, TAG_BIT, TAG_BITS, TAG_WORD_ORDER, TAG_SCALE, TAG_OFFSET,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (register_keys); i++)
+    {
+      guint k = register_keys[i];
+
+      if (v[k] != NULL)
+        {
+          kankyo_yaml_set_error (yaml, v[k], error,
+                                 _ ("%s: a computed tag has no register, so it takes no %s"), tag_keys[k],
+                                 tag_keys[k]);
+          return FALSE;
+        }
+    }
+  if (is_bit_of_register (type))
+    {
+      kankyo_yaml_set_expected_error (yaml, v[TAG_TYPE], "type", _ (COMPUTED_TYPE_CHOICES), error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+get_symbol (KankyoYaml *yaml, yaml_node_t *node, char **ret_symbol, GError **error)
+{
+  g_autofree char *known = g_strjoinv (", ", (char **) symbol_names);
+  g_autofree char *expected = g_strdup_printf (_ ("one of the mimic symbols %s"), known);
+  const char *text = NULL;
+
+  if (!kankyo_yaml_get_scalar (yaml, node, "symbol", expected, &text, error))
+    return FALSE;
+  if (!g_strv_contains (symbol_names, text))
+    {
+      kankyo_yaml_set_expected_error (yaml, node, "symbol", expected, error);
+      return FALSE;
+    }
+  *ret_symbol = g_strdup (text);
+  return TRUE;
+}
+
+static gboolean
+get_non_negative (KankyoYaml *yaml, yaml_node_t *node, const char *key, double *ret_value, GError **error)
+{
+  double value;
+
+  if (!kankyo_yaml_get_double (yaml, node, key, &value, error))
+    return FALSE;
+  if (value < 0.0)
+    {
+      kankyo_yaml_set_expected_error (yaml, node, key, _ ("a number of 0 or more"), error);
+      return FALSE;
+    }
+  *ret_value = value;
+  return TRUE;
+}
+
+static gboolean
+get_seconds (KankyoYaml *yaml,
+             yaml_node_t *node,
+             const char *key,
+             guint min_ms,
+             guint max_ms,
+             double *ret_s,
+             GError **error)
+{
+  guint ms;
+
+  if (!kankyo_yaml_get_duration_ms (yaml, node, key, min_ms, max_ms, &ms, error))
+    return FALSE;
+  *ret_s = ms / 1000.0;
+  return TRUE;
+}
+
+/* Limits must nest: low-low <= low < high <= high-high. Comparing each with
+ * the nearest limit given below it checks the whole chain. */
+static gboolean
+parse_alarms (
+    KankyoYaml *yaml, yaml_node_t *tag, yaml_node_t *node, KankyoAlarmLimits *ret_limits, GError **error)
+{
+  KankyoAlarmLimits limits;
+  double *slots[] = {
+    [ALARM_LOW_LOW] = &limits.low_low,
+    [ALARM_LOW] = &limits.low,
+    [ALARM_HIGH] = &limits.high,
+    [ALARM_HIGH_HIGH] = &limits.high_high,
+  };
+  yaml_node_t *v[N_ALARM_KEYS];
+
+  if (node->type != YAML_MAPPING_NODE)
+    {
+      kankyo_yaml_set_expected_error (yaml, node, "alarms", _ ("a mapping of alarm limits such as high: 80"),
+                                      error);
+      return FALSE;
+    }
+  if (!kankyo_yaml_get_fields (yaml, node, "alarms", alarm_keys, v, error))
+    return FALSE;
+
+  kankyo_alarm_limits_init (&limits);
+  for (guint i = ALARM_LOW_LOW; i <= ALARM_HIGH_HIGH; i++)
+    {
+      if (v[i] == NULL)
+        continue;
+      if (!kankyo_yaml_get_double (yaml, v[i], alarm_keys[i], slots[i], error))
+        return FALSE;
+      for (guint j = i; j-- > ALARM_LOW_LOW;)
+        {
+          gboolean strict = j <= ALARM_LOW && i >= ALARM_HIGH;
+          char other[G_ASCII_DTOSTR_BUF_SIZE];
+          g_autofree char *expected = NULL;
+
+          if (v[j] == NULL)
+            continue;
+          if (strict ? *slots[j] < *slots[i] : *slots[j] <= *slots[i])
+            break;
+          g_ascii_dtostr (other, sizeof other, *slots[j]);
+          expected = g_strdup_printf (
+              strict ? _ ("a number above %s (%s)") : _ ("a number not below %s (%s)"), alarm_keys[j], other);
+          kankyo_yaml_set_expected_error (yaml, v[i], alarm_keys[i], expected, error);
+          return FALSE;
+        }
+    }
+  if (!kankyo_alarm_limits_is_set (&limits))
+    {
+      kankyo_yaml_set_error (yaml, kankyo_yaml_get_key_node (yaml, tag, node), error,
+                             _ ("alarms: give at least one limit: low-low, low, high or high-high"));
+      return FALSE;
+    }
+
+  if (v[ALARM_DEADBAND] != NULL
+      && !get_non_negative (yaml, v[ALARM_DEADBAND], "deadband", &limits.deadband, error))
+    return FALSE;
+  if (v[ALARM_ON_DELAY] != NULL
+      && !get_seconds (yaml, v[ALARM_ON_DELAY], "on-delay", 0, MAX_ALARM_DELAY_MS, &limits.on_delay, error))
+    return FALSE;
+  if (v[ALARM_OFF_DELAY] != NULL
+      && !get_seconds (yaml, v[ALARM_OFF_DELAY], "off-delay", 0, MAX_ALARM_DELAY_MS, &limits.off_delay,
+                       error))
+    return FALSE;
+
+  *ret_limits = limits;
+  return TRUE;
+}
+
+/* Hints for a generic simulation, as a{sv} of doubles. */
+static GVariant *
+parse_simulate (KankyoYaml *yaml, yaml_node_t *node, GError **error)
+{
+  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  yaml_node_t *v[N_SIMULATE_KEYS];
+
+  if (node->type != YAML_MAPPING_NODE)
+    {
+      kankyo_yaml_set_expected_error (yaml, node, "simulate",
+                                      _ ("a mapping of simulation hints such as noise: 0.2"), error);
+      return NULL;
+    }
+  if (!kankyo_yaml_get_fields (yaml, node, "simulate", simulate_keys, v, error))
+    return NULL;
+  if ((v[SIMULATE_AMPLITUDE] == NULL) != (v[SIMULATE_PERIOD] == NULL))
+    {
+      gboolean has_amplitude = v[SIMULATE_AMPLITUDE] != NULL;
+
+      kankyo_yaml_set_error (yaml, has_amplitude ? v[SIMULATE_AMPLITUDE] : v[SIMULATE_PERIOD], error,
+                             _ ("%s: a sine needs both amplitude and period; %s is missing"),
+                             has_amplitude ? "amplitude" : "period", has_amplitude ? "period" : "amplitude");
+      return NULL;
+    }
+
+  for (guint k = 0; k < N_SIMULATE_KEYS; k++)
+    {
+      double value;
+
+      if (v[k] == NULL)
+        continue;
+      switch (k)
+        {
+          case SIMULATE_NOISE:
+          case SIMULATE_AMPLITUDE:
+            if (!get_non_negative (yaml, v[k], simulate_keys[k], &value, error))
+              return NULL;
+            break;
+          case SIMULATE_PERIOD:
+            if (!get_seconds (yaml, v[k], simulate_keys[k], 1, MAX_SIMULATE_PERIOD_MS, &value, error))
+              return NULL;
+            break;
+          default:
+            if (!kankyo_yaml_get_double (yaml, v[k], simulate_keys[k], &value, error))
+              return NULL;
+            break;
+        }
+      g_variant_builder_add (&builder, "{sv}", simulate_keys[k], g_variant_new_double (value));
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
 static KankyoMapTag *
 parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHashTable *names, GError **error)
 {
   g_autoptr (KankyoTagSpec) spec = kankyo_tag_spec_new ();
+  g_autoptr (GVariant) simulate = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autofree char *what = NULL;
   KankyoRegisterSpec *reg = &spec->reg;
-  KankyoRegisterSpec check;
+  KankyoDataType type;
   KankyoMapTag *tag;
   yaml_node_t *v[N_TAG_KEYS];
   const char *text = NULL;
   gboolean plain;
-  gint64 address;
-  gint64 n;
-  guint width;
+  gint64 address = 0;
 
   if (!kankyo_yaml_get_fields (yaml, node, _ ("tag"), tag_keys, v, error)
       || !kankyo_yaml_require (yaml, node, _ ("tag"), "name", v[TAG_NAME], error)
@@ -321,7 +668,6 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
     return NULL;
   what = g_strdup_printf (_ ("tag '%s'"), spec->name);
   if (!kankyo_yaml_require (yaml, node, what, "area", v[TAG_AREA], error)
-      || !kankyo_yaml_require (yaml, node, what, "address", v[TAG_ADDRESS], error)
       || !kankyo_yaml_require (yaml, node, what, "type", v[TAG_TYPE], error))
     return NULL;
   if (g_hash_table_contains (names, spec->name))
@@ -341,95 +687,41 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
   /* Table and type first: they decide which other keys make sense. */
   if (!kankyo_yaml_get_scalar (yaml, v[TAG_AREA], "area", _ (AREA_CHOICES), &text, error))
     return NULL;
-  if (!kankyo_area_from_string (text, &reg->area))
+  if (g_str_equal (text, COMPUTED_AREA))
+    spec->computed = TRUE;
+  else if (!kankyo_area_from_string (text, &reg->area))
     {
       kankyo_yaml_set_expected_error (yaml, v[TAG_AREA], "area", _ (AREA_CHOICES), error);
       return NULL;
     }
   if (!kankyo_yaml_get_scalar (yaml, v[TAG_TYPE], "type", _ (DATA_TYPE_CHOICES), &text, error))
     return NULL;
-  if (!kankyo_data_type_from_string (text, &reg->data_type))
+  if (!kankyo_data_type_from_string (text, &type))
     {
-      kankyo_yaml_set_expected_error (yaml, v[TAG_TYPE], "type", _ (DATA_TYPE_CHOICES), error);
+      kankyo_yaml_set_expected_error (yaml, v[TAG_TYPE], "type",
+                                      spec->computed ? _ (COMPUTED_TYPE_CHOICES) : _ (DATA_TYPE_CHOICES),
+                                      error);
       return NULL;
     }
-  if (kankyo_area_is_bits (reg->area) && reg->data_type != KANKYO_DATA_BOOL)
+  if (spec->computed)
     {
-      kankyo_yaml_set_error (yaml, v[TAG_TYPE], error,
-                             _ ("type: area %s holds single bits, so the type must be bool, found '%s'"),
-                             kankyo_area_to_string (reg->area), kankyo_data_type_to_string (reg->data_type));
-      return NULL;
-    }
-  if (!kankyo_area_is_bits (reg->area) && reg->data_type == KANKYO_DATA_BOOL)
-    {
-      kankyo_yaml_set_error (yaml, v[TAG_TYPE], error,
-                             _ ("type: bool fits only area coil or discrete-input; "
-                                "for one bit of a %s register use type bit"),
-                             kankyo_area_to_string (reg->area));
-      return NULL;
-    }
-
-  if (is_bit_of_register (reg->data_type))
-    {
-      if (!kankyo_yaml_require (yaml, node, what, "bit", v[TAG_BIT], error)
-          || !kankyo_yaml_get_int (yaml, v[TAG_BIT], "bit", 0, 15, &n, error))
+      if (!check_computed (yaml, v, type, error))
         return NULL;
-      reg->bit = (guint8) n;
     }
-  else if (v[TAG_BIT] != NULL)
+  else
     {
-      kankyo_yaml_set_error (yaml, v[TAG_BIT], error,
-                             _ ("bit: only tags of type bit or bitfield have a bit, this one is %s"),
-                             kankyo_data_type_to_string (reg->data_type));
-      return NULL;
-    }
-  if (reg->data_type == KANKYO_DATA_BITFIELD)
-    {
-      if (!kankyo_yaml_require (yaml, node, what, "bits", v[TAG_BITS], error)
-          || !kankyo_yaml_get_int (yaml, v[TAG_BITS], "bits", 1, 16, &n, error))
+      reg->data_type = type;
+      if (!parse_register (yaml, node, what, v, map, reg, &address, error))
         return NULL;
-      if (reg->bit + n > 16)
-        {
-          kankyo_yaml_set_error (yaml, v[TAG_BITS], error,
-                                 _ ("bits: bits %u to %u do not fit in a 16-bit register"), reg->bit,
-                                 (guint) (reg->bit + n - 1));
-          return NULL;
-        }
-      reg->bit_count = (guint8) n;
     }
-  else if (v[TAG_BITS] != NULL)
-    {
-      kankyo_yaml_set_error (yaml, v[TAG_BITS], error,
-                             _ ("bits: only tags of type bitfield have a width in bits, this one is %s"),
-                             kankyo_data_type_to_string (reg->data_type));
-      return NULL;
-    }
-
-  if (!kankyo_yaml_get_int (yaml, v[TAG_ADDRESS], "address", map->base_address,
-                            G_MAXUINT16 + (gint64) map->base_address, &address, error))
-    return NULL;
-  width = kankyo_data_type_width (reg->data_type);
-  if (address - map->base_address + width > G_MAXUINT16 + 1)
-    {
-      g_autofree char *address_text = g_strdup_printf ("%" G_GINT64_FORMAT, address);
-
-      kankyo_yaml_set_error (yaml, v[TAG_ADDRESS], error,
-                             _ ("address: a %s takes %u registers, so at %s it runs past the last one"),
-                             kankyo_data_type_to_string (reg->data_type), width, address_text);
-      return NULL;
-    }
-
-  reg->word_order = map->word_order;
-  if (v[TAG_WORD_ORDER] != NULL && !get_word_order (yaml, v[TAG_WORD_ORDER], &reg->word_order, error))
-    return NULL;
 
   /* Bits are true or false: scaling and ranges would mean nothing. */
-  plain = reg->data_type == KANKYO_DATA_BOOL || reg->data_type == KANKYO_DATA_BIT;
+  plain = type == KANKYO_DATA_BOOL || type == KANKYO_DATA_BIT;
   for (guint k = TAG_SCALE; k <= TAG_MAX; k++)
     if (plain && v[k] != NULL)
       {
         kankyo_yaml_set_error (yaml, v[k], error, _ ("%s: a %s tag is true or false and has no %s"),
-                               tag_keys[k], kankyo_data_type_to_string (reg->data_type), tag_keys[k]);
+                               tag_keys[k], kankyo_data_type_to_string (type), tag_keys[k]);
         return NULL;
       }
   if (v[TAG_SCALE] != NULL)
@@ -466,6 +758,13 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
       if (!kankyo_yaml_get_choice (yaml, v[TAG_ACCESS], "access", access_choices, &access, error))
         return NULL;
       spec->writable = access == 1;
+      if (spec->writable && spec->computed)
+        {
+          kankyo_yaml_set_error (yaml, v[TAG_ACCESS], error,
+                                 _ ("access: computed tags are read-only; their value is derived "
+                                    "from the device's other tags"));
+          return NULL;
+        }
       if (spec->writable && !kankyo_area_is_writable (reg->area))
         {
           kankyo_yaml_set_error (yaml, v[TAG_ACCESS], error,
@@ -476,25 +775,61 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
         }
     }
 
-  spec->value_type = kankyo_register_spec_value_type (reg);
+  if (spec->computed)
+    spec->value_type = type == KANKYO_DATA_BOOL ? KANKYO_VALUE_BOOL : KANKYO_VALUE_DOUBLE;
+  else
+    spec->value_type = kankyo_register_spec_value_type (reg);
 
-  /* The codec has the last word on the combination, at the 0-based address. */
-  check = *reg;
-  check.address = (guint16) (address - map->base_address);
-  if (!kankyo_register_spec_validate (&check, &local_error))
+  if (v[TAG_ALARMS] != NULL)
     {
-      kankyo_yaml_set_error (yaml, node, error, _ ("tag '%s': %s"), spec->name, local_error->message);
-      return NULL;
+      if (spec->value_type == KANKYO_VALUE_BOOL)
+        {
+          kankyo_yaml_set_error (yaml, kankyo_yaml_get_key_node (yaml, node, v[TAG_ALARMS]), error,
+                                 _ ("alarms: tag '%s' is true or false; alarm limits apply only to numbers"),
+                                 spec->name);
+          return NULL;
+        }
+      if (!parse_alarms (yaml, node, v[TAG_ALARMS], &spec->alarms, error))
+        return NULL;
+    }
+  if (v[TAG_SYMBOL] != NULL && !get_symbol (yaml, v[TAG_SYMBOL], &spec->symbol, error))
+    return NULL;
+  if (v[TAG_SIMULATE] != NULL)
+    {
+      if (spec->computed)
+        {
+          kankyo_yaml_set_error (yaml, kankyo_yaml_get_key_node (yaml, node, v[TAG_SIMULATE]), error,
+                                 _ ("simulate: a computed tag is derived from the device's other tags, "
+                                    "not simulated"));
+          return NULL;
+        }
+      simulate = parse_simulate (yaml, v[TAG_SIMULATE], error);
+      if (simulate == NULL)
+        return NULL;
     }
 
-  /* Register number 65536 (base-address 1) does not fit reg.address;
-   * tag->address is the authoritative address as written. */
-  reg->address = (guint16) MIN (address, G_MAXUINT16);
+  if (!spec->computed)
+    {
+      KankyoRegisterSpec check = *reg;
+
+      /* The codec has the last word on the combination, at the 0-based address. */
+      check.address = (guint16) (address - map->base_address);
+      if (!kankyo_register_spec_validate (&check, &local_error))
+        {
+          kankyo_yaml_set_error (yaml, node, error, _ ("tag '%s': %s"), spec->name, local_error->message);
+          return NULL;
+        }
+
+      /* Register number 65536 (base-address 1) does not fit reg.address;
+       * tag->address is the authoritative address as written. */
+      reg->address = (guint16) MIN (address, G_MAXUINT16);
+    }
 
   tag = g_new0 (KankyoMapTag, 1);
   tag->address = (guint32) address;
   tag->has_word_order = v[TAG_WORD_ORDER] != NULL;
   tag->location = kankyo_yaml_location (yaml, node);
+  tag->simulate = g_steal_pointer (&simulate);
   tag->spec = g_steal_pointer (&spec);
   g_hash_table_insert (names, g_strdup (tag->spec->name), kankyo_yaml_location (yaml, v[TAG_NAME]));
   return tag;
@@ -548,6 +883,8 @@ parse_map (KankyoYaml *yaml, GError **error)
       || !get_optional_string (yaml, v[MAP_MODEL], "model", KANKYO_YAML_STRING_LINE, &map->model, error)
       || !get_optional_string (yaml, v[MAP_DESCRIPTION], "description", KANKYO_YAML_STRING_TEXT,
                                &map->description, error))
+    return NULL;
+  if (v[MAP_SYMBOL] != NULL && !get_symbol (yaml, v[MAP_SYMBOL], &map->symbol, error))
     return NULL;
   if (v[MAP_WORD_ORDER] != NULL && !get_word_order (yaml, v[MAP_WORD_ORDER], &map->word_order, error))
     return NULL;
@@ -607,6 +944,12 @@ kankyo_device_map_resolve_tags (const KankyoDeviceMap *map, const KankyoDeviceCo
       g_autoptr (KankyoTagSpec) spec = NULL;
       g_autoptr (GError) local_error = NULL;
 
+      /* No register: nothing to move or to check. */
+      if (tag->spec->computed)
+        {
+          g_ptr_array_add (specs, kankyo_tag_spec_copy (tag->spec));
+          continue;
+        }
       if (tag->address < base)
         {
           if (device != NULL)
@@ -802,6 +1145,14 @@ parse_device (LoadContext *ctx, yaml_node_t *node, const char *area, GError **er
       if (!kankyo_yaml_get_int (yaml, v[DEVICE_MAX_GAP], "max-gap", 0, MAX_GAP, &n, error))
         return NULL;
       device->max_gap = (guint) n;
+    }
+  if (v[DEVICE_SIMULATION] != NULL)
+    {
+      device->simulation
+          = kankyo_yaml_to_variant (yaml, v[DEVICE_SIMULATION], "simulation", MAX_SIMULATION_DEPTH,
+                                    MAX_SIMULATION_NODES, MAX_SIMULATION_SCALAR, error);
+      if (device->simulation == NULL)
+        return NULL;
     }
 
   if (v[DEVICE_TYPE] != NULL)

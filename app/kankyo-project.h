@@ -4,7 +4,9 @@
  * (driver, endpoint, unit id), how often it is polled, its word order and
  * addressing, and its tags, either from a device type a plugin provides, from
  * a map file next to the project, or written inline. Device maps use the same
- * YAML family. Every error names file:line:column and what was expected.
+ * YAML family; besides registers they carry default alarm limits, the mimic
+ * symbols tags drive, computed tags and hints for a generic simulation.
+ * Every error names file:line:column and what was expected.
  */
 #pragma once
 
@@ -24,13 +26,17 @@ typedef enum
 } KankyoProjectError;
 
 /* One tag as written in a map: the spec with its address as written, plus
- * what the device may still override. */
+ * what the device may still override. A computed tag (spec->computed) has
+ * no register: its address is 0 and its reg is unused. */
 typedef struct
 {
   KankyoTagSpec *spec;     /* reg.address is the address as written */
   guint32 address;         /* as written, before base-address correction */
   gboolean has_word_order; /* the tag names its own word order */
   char *location;          /* "file:line:column" of the tag entry */
+  /* "simulate:" hints for a generic simulation as a{sv} of doubles: value,
+   * noise, amplitude, period (seconds), step (per second); NULL if none. */
+  GVariant *simulate;
 } KankyoMapTag;
 
 typedef struct
@@ -39,6 +45,7 @@ typedef struct
   char *vendor;
   char *model;
   char *description;
+  char *symbol;               /* mimic symbol that draws the whole device, or NULL */
   KankyoWordOrder word_order; /* default for 32/64-bit tags */
   guint base_address;         /* 0: protocol addresses; 1: register numbers */
   GPtrArray *tags;            /* KankyoMapTag* */
@@ -67,7 +74,7 @@ typedef struct
   gboolean base_address_set;
   guint base_address;
   guint max_gap;        /* unused registers a merged read may span */
-  GVariant *simulation; /* "simulation:" section as a{sv}, or NULL */
+  GVariant *simulation; /* "simulation:" as a{sv}: mappings a{sv}, lists av, scalars s; or NULL */
   char *location;       /* "file:line:column" of the device entry */
 } KankyoDeviceConfig;
 
@@ -93,7 +100,8 @@ void kankyo_device_map_free (KankyoDeviceMap *map);
 
 /* The device's tags ready to poll: addresses made 0-based (base address of
  * the device if set, else of the map), word order from the tag, else the
- * device, else the map. Returns KankyoTagSpec* owned by the array. */
+ * device, else the map; computed tags as they are. Returns KankyoTagSpec*
+ * owned by the array. */
 GPtrArray *
 kankyo_device_map_resolve_tags (const KankyoDeviceMap *map, const KankyoDeviceConfig *device, GError **error);
 

@@ -217,9 +217,13 @@ list_types (void)
   for (guint i = 0; types[i] != NULL; i++)
     {
       g_autoptr (KankyoDeviceType) type = kankyo_modules_get_device_type (types[i], NULL);
+      g_autoptr (GBytes) map = type ? kankyo_device_type_get_map (type, NULL) : NULL;
       g_autoptr (KankyoSimModel) model = type ? kankyo_device_type_create_model (type, NULL, NULL) : NULL;
+      const char *what = map == NULL     ? _ ("devices described by a user's map file")
+                         : model != NULL ? _ ("simulated physics")
+                                         : _ ("registers only");
 
-      g_print ("  %-24s %s\n", types[i], model ? _ ("simulated physics") : _ ("registers only"));
+      g_print ("  %-24s %s\n", types[i], what);
     }
   g_print ("%s", _ ("Drivers:\n"));
   for (guint i = 0; drivers[i] != NULL; i++)
@@ -235,8 +239,9 @@ add_device (KankyoSimHost *host, const KankyoDeviceConfig *config, GError **erro
   g_autoptr (GPtrArray) specs = NULL;
   g_autoptr (KankyoEndpoint) endpoint = NULL;
   g_autoptr (KankyoSimModel) model = NULL;
+  g_autoptr (GVariant) params = NULL;
 
-  if (!kankyo_modules_resolve_device (config, &driver, &type, &specs, error))
+  if (!kankyo_modules_resolve_device (config, &driver, &type, &specs, &params, error))
     return FALSE;
   /* A device the project calls "simulated" gets a free loopback port. */
   endpoint = config->endpoint ? kankyo_endpoint_copy (config->endpoint)
@@ -247,7 +252,7 @@ add_device (KankyoSimHost *host, const KankyoDeviceConfig *config, GError **erro
     {
       g_autoptr (GError) model_error = NULL;
 
-      model = kankyo_device_type_create_model (type, config->simulation, &model_error);
+      model = kankyo_device_type_create_model (type, params, &model_error);
       if (model_error != NULL)
         {
           g_propagate_prefixed_error (error, g_steal_pointer (&model_error), "%s: %s: ", config->location,

@@ -592,6 +592,18 @@ kankyo_yaml_get_fields (KankyoYaml *yaml,
   return TRUE;
 }
 
+yaml_node_t *
+kankyo_yaml_get_key_node (KankyoYaml *yaml, yaml_node_t *mapping, yaml_node_t *value)
+{
+  g_return_val_if_fail (mapping->type == YAML_MAPPING_NODE, value);
+
+  for (yaml_node_pair_t *pair = mapping->data.mapping.pairs.start; pair < mapping->data.mapping.pairs.top;
+       pair++)
+    if (yaml_document_get_node (&yaml->document, pair->value) == value)
+      return yaml_document_get_node (&yaml->document, pair->key);
+  return value;
+}
+
 gboolean
 kankyo_yaml_require (KankyoYaml *yaml,
                      yaml_node_t *mapping,
@@ -917,4 +929,179 @@ kankyo_yaml_get_choice (KankyoYaml *yaml,
         }
   kankyo_yaml_set_expected_error (yaml, node, key, expected, error);
   return FALSE;
+}
+
+/* ---- free-form sections ---- */
+
+typedef struct
+{
+  KankyoYaml *yaml;
+  guint max_depth;
+  guint max_nodes;
+  gsize max_scalar;
+  guint n_nodes;
+} VariantWalk;
+
+static GVariant *
+walk_node (VariantWalk *walk, yaml_node_t *node, const char *key, guint depth, GError **error);
+
+static gboolean
+walk_count (VariantWalk *walk, yaml_node_t *node, const char *key, GError **error)
+{
+  if (++walk->n_nodes > walk->max_nodes)
+    {
+      kankyo_yaml_set_error (walk->yaml, node, error, _ ("%s: more than %u keys and values"), key,
+                             walk->max_nodes);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Keys are one line of text; values may also hold line breaks and tabs. */
+static gboolean
+walk_scalar (VariantWalk *walk,
+             yaml_node_t *node,
+             const char *key,
+             gboolean is_key,
+             const char **ret_text,
+             GError **error)
+{
+  const char *expected = is_key ? _ ("a key name") : _ ("a value");
+  const char *text = NULL;
+
+  if (!kankyo_yaml_get_scalar (walk->yaml, node, key, expected, &text, error))
+    return FALSE;
+  if (is_key && *text == '\0')
+    {
+      kankyo_yaml_set_expected_error (walk->yaml, node, key, expected, error);
+      return FALSE;
+    }
+  if (node->data.scalar.length > walk->max_scalar)
+    {
+      kankyo_yaml_set_error (walk->yaml, node, error, _ ("%s: longer than %zu bytes"), key, walk->max_scalar);
+      return FALSE;
+    }
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c) && (is_key || (c != '\n' && c != '\t')))
+        {
+          g_autofree char *found = describe_node (node);
+
+          kankyo_yaml_set_error (walk->yaml, node, error,
+                                 _ ("%s: expected %s without control characters, found %s"), key, expected,
+                                 found);
+          return FALSE;
+        }
+    }
+  *ret_text = text;
+  return TRUE;
+}
+
+static GVariant *
+walk_mapping (VariantWalk *walk, yaml_node_t *node, const char *key, guint depth, GError **error)
+{
+  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (yaml_node_pair_t *pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++)
+    {
+      yaml_node_t *key_node = yaml_document_get_node (&walk->yaml->document, pair->key);
+      yaml_node_t *value_node = yaml_document_get_node (&walk->yaml->document, pair->value);
+      yaml_node_t *first;
+      const char *name = NULL;
+      GVariant *value;
+
+      if (!walk_count (walk, key_node, key, error) || !walk_scalar (walk, key_node, key, TRUE, &name, error))
+        return NULL;
+      first = g_hash_table_lookup (seen, name);
+      if (first != NULL)
+        {
+          kankyo_yaml_set_error (walk->yaml, key_node, error,
+                                 _ ("duplicate key '%s'; it is already set at line %zu, column %zu"), name,
+                                 first->start_mark.line + 1, first->start_mark.column + 1);
+          return NULL;
+        }
+      g_hash_table_insert (seen, (gpointer) name, key_node);
+      value = walk_node (walk, value_node, name, depth + 1, error);
+      if (value == NULL)
+        return NULL;
+      g_variant_builder_add (&builder, "{sv}", name, value);
+    }
+  return g_variant_builder_end (&builder);
+}
+
+static GVariant *
+walk_sequence (VariantWalk *walk, yaml_node_t *node, const char *key, guint depth, GError **error)
+{
+  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("av"));
+
+  for (yaml_node_item_t *item = node->data.sequence.items.start; item < node->data.sequence.items.top; item++)
+    {
+      GVariant *value
+          = walk_node (walk, yaml_document_get_node (&walk->yaml->document, *item), key, depth + 1, error);
+
+      if (value == NULL)
+        return NULL;
+      g_variant_builder_add (&builder, "v", value);
+    }
+  return g_variant_builder_end (&builder);
+}
+
+/* Returns a floating reference. */
+static GVariant *
+walk_node (VariantWalk *walk, yaml_node_t *node, const char *key, guint depth, GError **error)
+{
+  const char *text = NULL;
+
+  if (!walk_count (walk, node, key, error))
+    return NULL;
+  switch (node->type)
+    {
+      case YAML_SCALAR_NODE:
+        if (!walk_scalar (walk, node, key, FALSE, &text, error))
+          return NULL;
+        return g_variant_new_string (text);
+
+      case YAML_MAPPING_NODE:
+      case YAML_SEQUENCE_NODE:
+        if (depth > walk->max_depth)
+          {
+            kankyo_yaml_set_error (walk->yaml, node, error, _ ("%s: nested deeper than %u levels"), key,
+                                   walk->max_depth);
+            return NULL;
+          }
+        if (node->type == YAML_MAPPING_NODE)
+          return walk_mapping (walk, node, key, depth, error);
+        return walk_sequence (walk, node, key, depth, error);
+
+      case YAML_NO_NODE:
+      default:
+        kankyo_yaml_set_expected_error (walk->yaml, node, key, _ ("a value"), error);
+        return NULL;
+    }
+}
+
+GVariant *
+kankyo_yaml_to_variant (KankyoYaml *yaml,
+                        yaml_node_t *node,
+                        const char *key,
+                        guint max_depth,
+                        guint max_nodes,
+                        gsize max_scalar,
+                        GError **error)
+{
+  VariantWalk walk = { yaml, max_depth, max_nodes, max_scalar, 0 };
+  GVariant *value;
+
+  g_return_val_if_fail (max_depth >= 1, NULL);
+
+  if (node->type != YAML_MAPPING_NODE)
+    {
+      kankyo_yaml_set_expected_error (yaml, node, key, _ ("a mapping"), error);
+      return NULL;
+    }
+  value = walk_node (&walk, node, key, 1, error);
+  return value != NULL ? g_variant_ref_sink (value) : NULL;
 }

@@ -59,6 +59,10 @@ gboolean kankyo_yaml_get_fields (KankyoYaml *yaml,
                                  const char *const *keys,
                                  yaml_node_t **ret_values,
                                  GError **error);
+/* The key node of @value in @mapping, for errors about a whole section:
+ * a mapping value starts on the line after its key. @value itself when it
+ * is not a value of @mapping. */
+yaml_node_t *kankyo_yaml_get_key_node (KankyoYaml *yaml, yaml_node_t *mapping, yaml_node_t *value);
 /* Fails naming @key at @mapping when @value is NULL. */
 gboolean kankyo_yaml_require (KankyoYaml *yaml,
                               yaml_node_t *mapping,
@@ -117,6 +121,19 @@ gboolean kankyo_yaml_get_duration_ms (KankyoYaml *yaml,
                                       guint max_ms,
                                       guint *ret_ms,
                                       GError **error);
+/* Any YAML value as a GVariant, for sections whose meaning belongs to a
+ * plugin: mappings become a{sv}, lists av, scalars s as written (numbers
+ * too; the reader parses them). @node must be a mapping. Nesting is bounded
+ * to @max_depth mappings and lists (@node is the first), the keys and values
+ * together to @max_nodes, and each key and value to @max_scalar bytes.
+ * Returns a new, non-floating reference. */
+GVariant *kankyo_yaml_to_variant (KankyoYaml *yaml,
+                                  yaml_node_t *node,
+                                  const char *key,
+                                  guint max_depth,
+                                  guint max_nodes,
+                                  gsize max_scalar,
+                                  GError **error);
 /* One of the NULL-terminated @choices, as written. */
 gboolean kankyo_yaml_get_choice (KankyoYaml *yaml,
                                  yaml_node_t *node,

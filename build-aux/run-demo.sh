@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 build-aux/setup.sh
 
 export KANKYO_DRIVER_PATH="$PWD/_build/drivers/modbus"
-export KANKYO_PLUGIN_PATH="$PWD/_build/plugins/testdev"
+export KANKYO_PLUGIN_PATH="$PWD/_build/plugins/testdev:$PWD/_build/plugins/generic"
 exec _build/app/kankyoctl run "$@"

@@ -1,8 +1,11 @@
 /* test-project.c: project files and device maps as a plant engineer writes them.
  *
  * A complete project with a user map file must load with every field as
- * written; resolving tags must apply base addresses and the word-order
- * priority; and each malformed file under tests/fixtures/projects/bad/ must
+ * written, including the device description's alarm limits, mimic symbols,
+ * computed tags and simulation hints, and a plugin's free-form simulation
+ * parameters as a GVariant; resolving tags must apply base addresses and the
+ * word-order priority and pass computed tags through; each bound must hold
+ * at its edge; and each malformed file under tests/fixtures/projects/bad/ must
  * fail with the position and phrase kept next to it in NAME.expected (three
  * lines: "file:line:col:" prefix, key phrase, error code), so a message that
  * points at the wrong line fails the test. Files named devmap-*.yaml there
@@ -172,6 +175,164 @@ check_oven_map (const KankyoDeviceMap *map)
 }
 
 static void
+assert_limits (const KankyoAlarmLimits *limits,
+               double low_low,
+               double low,
+               double high,
+               double high_high,
+               double deadband,
+               double on_delay,
+               double off_delay)
+{
+  const double expected[] = { low_low, low, high, high_high };
+  const double found[] = { limits->low_low, limits->low, limits->high, limits->high_high };
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    if (isnan (expected[i]))
+      g_assert_true (isnan (found[i]));
+    else
+      g_assert_cmpfloat (found[i], ==, expected[i]);
+  g_assert_cmpfloat (limits->deadband, ==, deadband);
+  g_assert_cmpfloat (limits->on_delay, ==, on_delay);
+  g_assert_cmpfloat (limits->off_delay, ==, off_delay);
+}
+
+static double
+lookup_double (GVariant *dict, const char *key)
+{
+  double value;
+
+  if (!g_variant_lookup (dict, key, "d", &value))
+    g_error ("no double '%s' in %s", key, g_variant_print (dict, TRUE));
+  return value;
+}
+
+static void
+check_room_map (const KankyoDeviceMap *map)
+{
+  const KankyoMapTag *tag;
+
+  g_assert_nonnull (map);
+  g_assert_cmpstr (map->id, ==, "user.room-th");
+  g_assert_cmpstr (map->vendor, ==, "Sensortechnik Aoyama");
+  g_assert_cmpstr (map->model, ==, "RTH-20");
+  g_assert_cmpstr (map->symbol, ==, "sensor");
+  g_assert_cmpint (map->word_order, ==, KANKYO_WORD_ORDER_CDAB);
+  g_assert_cmpuint (map->tags->len, ==, 7);
+
+  tag = find_tag (map, "temperature");
+  g_assert_false (tag->spec->computed);
+  g_assert_cmpstr (tag->spec->symbol, ==, "room");
+  g_assert_cmpint (tag->spec->reg.data_type, ==, KANKYO_DATA_FLOAT32);
+  assert_limits (&tag->spec->alarms, 15, 18, 24, 26, 0.5, 30, 120);
+  g_assert_true (kankyo_alarm_limits_is_set (&tag->spec->alarms));
+  g_assert_nonnull (tag->simulate);
+  g_assert_cmpstr (g_variant_get_type_string (tag->simulate), ==, "a{sv}");
+  g_assert_false (g_variant_is_floating (tag->simulate));
+  g_assert_cmpuint (g_variant_n_children (tag->simulate), ==, 4);
+  g_assert_cmpfloat (lookup_double (tag->simulate, "value"), ==, 21);
+  g_assert_cmpfloat (lookup_double (tag->simulate, "noise"), ==, 0.05);
+  g_assert_cmpfloat (lookup_double (tag->simulate, "amplitude"), ==, 1.5);
+  g_assert_cmpfloat (lookup_double (tag->simulate, "period"), ==, 3600);
+  g_assert_false (g_variant_lookup (tag->simulate, "step", "d", NULL));
+
+  /* One limit given: the others stay open, deadband and delays zero. */
+  tag = find_tag (map, "humidity");
+  g_assert_null (tag->spec->symbol);
+  assert_limits (&tag->spec->alarms, NAN, NAN, 60, NAN, 0, 0, 0);
+  g_assert_cmpuint (g_variant_n_children (tag->simulate), ==, 2);
+  g_assert_cmpfloat (lookup_double (tag->simulate, "value"), ==, 45);
+  g_assert_cmpfloat (lookup_double (tag->simulate, "noise"), ==, 0.5);
+
+  tag = find_tag (map, "operating_hours");
+  g_assert_false (kankyo_alarm_limits_is_set (&tag->spec->alarms));
+  g_assert_cmpuint (g_variant_n_children (tag->simulate), ==, 1);
+  g_assert_cmpfloat (lookup_double (tag->simulate, "step"), ==, 0.00025);
+
+  tag = find_tag (map, "sensor_fault");
+  g_assert_cmpstr (tag->spec->symbol, ==, "gauge");
+  g_assert_null (tag->simulate);
+  g_assert_cmpint (tag->spec->value_type, ==, KANKYO_VALUE_BOOL);
+
+  /* Computed tags: no register, a value type from the type written. */
+  tag = find_tag (map, "dew_point");
+  g_assert_true (tag->spec->computed);
+  g_assert_cmpuint (tag->address, ==, 0);
+  g_assert_false (tag->has_word_order);
+  g_assert_false (tag->spec->writable);
+  g_assert_null (tag->simulate);
+  g_assert_cmpint (tag->spec->value_type, ==, KANKYO_VALUE_DOUBLE);
+  g_assert_cmpstr (tag->spec->label, ==, "Dew point");
+  g_assert_cmpstr (tag->spec->unit, ==, "degC");
+  g_assert_cmpstr (tag->spec->description, ==, "Magnus formula over temperature and humidity.");
+  g_assert_cmpfloat (tag->spec->min, ==, -40);
+  g_assert_cmpfloat (tag->spec->max, ==, 60);
+  assert_limits (&tag->spec->alarms, NAN, NAN, 16, NAN, 0, 0.5, 0);
+  g_assert_true (g_str_has_suffix (tag->location, "maps/room-transmitter.yaml:60:5"));
+
+  tag = find_tag (map, "absolute_humidity");
+  g_assert_true (tag->spec->computed);
+  g_assert_cmpint (tag->spec->value_type, ==, KANKYO_VALUE_DOUBLE);
+
+  tag = find_tag (map, "condensation_risk");
+  g_assert_true (tag->spec->computed);
+  g_assert_false (tag->spec->writable);
+  g_assert_cmpint (tag->spec->value_type, ==, KANKYO_VALUE_BOOL);
+  g_assert_cmpstr (tag->spec->symbol, ==, "coil");
+  g_assert_false (kankyo_alarm_limits_is_set (&tag->spec->alarms));
+}
+
+/* Mappings a{sv}, lists av, every scalar a string as written, in order. */
+static void
+check_simulation (GVariant *simulation)
+{
+  g_autoptr (GVariant) supply = NULL;
+  g_autoptr (GVariant) schedule = NULL;
+  g_autoptr (GVariant) first = NULL;
+  g_autoptr (GVariant) second = NULL;
+  const char *key = NULL;
+  const char *text = NULL;
+
+  g_assert_nonnull (simulation);
+  g_assert_false (g_variant_is_floating (simulation));
+  g_assert_cmpstr (g_variant_get_type_string (simulation), ==, "a{sv}");
+  g_assert_cmpuint (g_variant_n_children (simulation), ==, 5);
+  g_variant_get_child (simulation, 0, "{&sv}", &key, NULL);
+  g_assert_cmpstr (key, ==, "volume");
+  g_variant_get_child (simulation, 4, "{&sv}", &key, NULL);
+  g_assert_cmpstr (key, ==, "empty");
+
+  g_assert_true (g_variant_lookup (simulation, "volume", "&s", &text));
+  g_assert_cmpstr (text, ==, "120.5");
+  g_assert_false (g_variant_lookup (simulation, "volume", "d", NULL));
+
+  supply = g_variant_lookup_value (simulation, "supply", G_VARIANT_TYPE_VARDICT);
+  g_assert_nonnull (supply);
+  g_assert_cmpuint (g_variant_n_children (supply), ==, 2);
+  g_assert_true (g_variant_lookup (supply, "flow", "&s", &text));
+  g_assert_cmpstr (text, ==, "0.8");
+  g_assert_true (g_variant_lookup (supply, "temperature", "&s", &text));
+  g_assert_cmpstr (text, ==, "16");
+
+  schedule = g_variant_lookup_value (simulation, "schedule", G_VARIANT_TYPE ("av"));
+  g_assert_nonnull (schedule);
+  g_assert_cmpuint (g_variant_n_children (schedule), ==, 2);
+  g_variant_get_child (schedule, 0, "v", &first);
+  g_assert_cmpstr (g_variant_get_string (first, NULL), ==, "06:00");
+  g_variant_get_child (schedule, 1, "v", &second);
+  g_assert_true (g_variant_is_of_type (second, G_VARIANT_TYPE_VARDICT));
+  g_assert_true (g_variant_lookup (second, "at", "&s", &text));
+  g_assert_cmpstr (text, ==, "18:00");
+  g_assert_true (g_variant_lookup (second, "setpoint", "&s", &text));
+  g_assert_cmpstr (text, ==, "20");
+
+  g_assert_true (g_variant_lookup (simulation, "note", "&s", &text));
+  g_assert_cmpstr (text, ==, "two\nlines\n");
+  g_assert_true (g_variant_lookup (simulation, "empty", "&s", &text));
+  g_assert_cmpstr (text, ==, "");
+}
+
+static void
 test_load_good (void)
 {
   g_autoptr (KankyoProject) project = load_plant ();
@@ -185,7 +346,7 @@ test_load_good (void)
   dirname = g_path_get_dirname (project->path);
   g_assert_cmpstr (project->dir, ==, dirname);
 
-  g_assert_cmpuint (project->areas->len, ==, 3);
+  g_assert_cmpuint (project->areas->len, ==, 4);
   area = g_ptr_array_index (project->areas, 0);
   g_assert_cmpstr (area->name, ==, "cleanroom");
   g_assert_cmpstr (area->label, ==, "Cleanroom suite");
@@ -196,7 +357,7 @@ test_load_good (void)
   g_assert_cmpstr (area->name, ==, "empty-hall");
   g_assert_cmpstr (area->label, ==, "Hall \"B\", no devices yet");
 
-  g_assert_cmpuint (project->devices->len, ==, 3);
+  g_assert_cmpuint (project->devices->len, ==, 5);
 
   /* A plugin's device type, reached over TCP. */
   device = g_ptr_array_index (project->devices, 0);
@@ -216,6 +377,7 @@ test_load_good (void)
   g_assert_cmpint (device->word_order, ==, KANKYO_WORD_ORDER_CDAB);
   g_assert_false (device->base_address_set);
   g_assert_cmpuint (device->max_gap, ==, 8);
+  g_assert_null (device->simulation);
   g_assert_true (g_str_has_suffix (device->location, "projects/plant.yaml:9:9"));
 
   /* A user map file, reached over RTU, defaults elsewhere. */
@@ -277,6 +439,22 @@ test_load_good (void)
   g_assert_true (tag->has_word_order);
   g_assert_cmpint (tag->spec->reg.word_order, ==, KANKYO_WORD_ORDER_ABCD);
   g_assert_true (tag->spec->writable);
+
+  area = g_ptr_array_index (project->areas, 3);
+  g_assert_cmpstr (area->name, ==, "plant-room");
+
+  /* A plugin's type with its simulation parameters. */
+  device = g_ptr_array_index (project->devices, 3);
+  g_assert_cmpstr (device->name, ==, "ahu1");
+  g_assert_cmpstr (device->area, ==, "plant-room");
+  g_assert_cmpstr (device->type_id, ==, "test.thermostat");
+  check_simulation (device->simulation);
+
+  /* A device description with alarms, symbols and computed tags. */
+  device = g_ptr_array_index (project->devices, 4);
+  g_assert_cmpstr (device->name, ==, "room_th");
+  g_assert_null (device->simulation);
+  check_room_map (device->map);
 
   g_assert_true (kankyo_project_find_device (project, "oven") == g_ptr_array_index (project->devices, 1));
   g_assert_null (kankyo_project_find_device (project, "Oven"));
@@ -574,7 +752,305 @@ test_values_numbers (void)
     }
 }
 
+/* Each case: the four limits as written ("-" for none) and the key the
+ * error must name, or NULL when the order is right. */
+static void
+test_values_alarm_order (void)
+{
+  static const struct
+  {
+    const char *limits[4]; /* low-low, low, high, high-high */
+    const char *bad_key;
+    const char *phrase;
+  } cases[] = {
+    { { "15", "18", "24", "26" }, NULL, NULL },
+    { { "18", "18", "24", "24" }, NULL, NULL },
+    { { "-", "-", "24", "24" }, NULL, NULL },
+    { { "-", "10", "-", "11" }, NULL, NULL },
+    { { "-5", "-5", "-1e-9", "0" }, NULL, NULL },
+    { { "-", "-", "-", "0" }, NULL, NULL },
+    { { "-", "24", "24", "-" }, "high", "expected a number above low (24)" },
+    { { "20", "18", "-", "-" }, "low", "expected a number not below low-low (20)" },
+    { { "-", "-", "30", "25" }, "high-high", "expected a number not below high (30)" },
+    { { "30", "-", "20", "-" }, "high", "expected a number above low-low (30)" },
+    { { "30", "-", "-", "30" }, "high-high", "expected a number above low-low (30)" },
+    { { "-", "10", "-", "10" }, "high-high", "expected a number above low (10)" },
+    { { "0", "10", "5", "20" }, "high", "expected a number above low (10)" },
+    { { "0", "10", "20", "19.5" }, "high-high", "expected a number not below high (20)" },
+  };
+  static const char *const keys[] = { "low-low", "low", "high", "high-high" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GString) text = g_string_new ("project: P\nareas:\n  - name: a\n    devices:\n"
+                                               "      - name: d\n        endpoint: simulated\n"
+                                               "        tags:\n"
+                                               "          - name: t\n"
+                                               "            area: input\n"
+                                               "            address: 0\n"
+                                               "            type: float32\n"
+                                               "            alarms:\n");
+      g_autoptr (KankyoProject) project = NULL;
+      guint line = 12;
+      guint bad_line = 0;
+
+      for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+        if (!g_str_equal (cases[i].limits[k], "-"))
+          {
+            g_string_append_printf (text, "              %s: %s\n", keys[k], cases[i].limits[k]);
+            line++;
+            if (cases[i].bad_key != NULL && g_str_equal (keys[k], cases[i].bad_key))
+              bad_line = line;
+          }
+      project = load_text (text->str, &error);
+      if (cases[i].bad_key == NULL)
+        {
+          const KankyoAlarmLimits *limits;
+          double *found[4];
+
+          g_assert_no_error (error);
+          limits = &find_tag (kankyo_project_find_device (project, "d")->map, "t")->spec->alarms;
+          found[0] = (double *) &limits->low_low;
+          found[1] = (double *) &limits->low;
+          found[2] = (double *) &limits->high;
+          found[3] = (double *) &limits->high_high;
+          for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+            if (g_str_equal (cases[i].limits[k], "-"))
+              g_assert_true (isnan (*found[k]));
+            else
+              g_assert_cmpfloat (*found[k], ==, g_ascii_strtod (cases[i].limits[k], NULL));
+        }
+      else
+        {
+          g_autofree char *where
+              = g_strdup_printf ("values.yaml:%u:%u:", bad_line, 17 + (guint) strlen (cases[i].bad_key));
+          g_autofree char *phrase = g_strdup_printf ("%s: %s", cases[i].bad_key, cases[i].phrase);
+
+          g_assert_null (project);
+          assert_error_contains (error, KANKYO_PROJECT_ERROR_INVALID, where, phrase);
+        }
+    }
+}
+
+/* Every symbol the format promises is accepted, on a tag and on a map. */
+static void
+test_values_symbols (void)
+{
+  static const char *const symbols[] = {
+    "fan",     "pump",       "valve", "damper",     "coil",       "filter", "humidifier", "room",
+    "chamber", "turbo-pump", "gauge", "compressor", "evaporator", "door",   "sensor",     "particle-counter",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (symbols); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *text = g_strdup_printf ("device-type: user.s\nsymbol: %s\ntags:\n"
+                                               "  - { name: t, area: input, address: 0, type: int16, "
+                                               "symbol: %s }\n",
+                                               symbols[i], symbols[i]);
+      g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
+      g_autoptr (KankyoDeviceMap) map = kankyo_device_map_parse (bytes, "symbols.yaml", &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (map->symbol, ==, symbols[i]);
+      g_assert_cmpstr (find_tag (map, "t")->spec->symbol, ==, symbols[i]);
+    }
+}
+
+/* Hints as written -> the period in seconds, or the key the error names. */
+static void
+test_values_simulate (void)
+{
+  static const struct
+  {
+    const char *hints;
+    double period; /* seconds; 0: none */
+    const char *bad_key;
+  } cases[] = {
+    { "{ amplitude: 2, period: 1ms }", 0.001, NULL },
+    { "{ amplitude: 0, period: 24h }", 86400, NULL },
+    { "{ amplitude: 1, period: 90s }", 90, NULL },
+    { "{ value: -3.5, noise: 0, step: -0.5 }", 0, NULL },
+    { "{}", 0, NULL },
+    { "{ amplitude: 1, period: 25h }", 0, "period" },
+    { "{ amplitude: 1, period: 0 }", 0, "period" },
+    { "{ amplitude: -1, period: 1s }", 0, "amplitude" },
+    { "{ period: 1s }", 0, "period" },
+    { "{ noise: nan }", 0, "noise" },
+    { "{ step: 1/3600 }", 0, "step" },
+    { "{ value: '1,5' }", 0, "value" },
+    { "[ 1, 2 ]", 0, "simulate" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *text = g_strdup_printf ("device-type: user.s\ntags:\n"
+                                               "  - name: t\n    area: input\n    address: 0\n"
+                                               "    type: float32\n    simulate: %s\n",
+                                               cases[i].hints);
+      g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
+      g_autoptr (KankyoDeviceMap) map = kankyo_device_map_parse (bytes, "simulate.yaml", &error);
+
+      if (cases[i].bad_key == NULL)
+        {
+          GVariant *hints;
+          double period = 0;
+
+          g_assert_no_error (error);
+          hints = find_tag (map, "t")->simulate;
+          g_assert_nonnull (hints);
+          g_assert_true (g_variant_is_of_type (hints, G_VARIANT_TYPE_VARDICT));
+          if (cases[i].period != 0)
+            g_assert_true (g_variant_lookup (hints, "period", "d", &period));
+          else
+            g_assert_false (g_variant_lookup (hints, "period", "d", NULL));
+          g_assert_cmpfloat (period, ==, cases[i].period);
+        }
+      else
+        {
+          g_autofree char *phrase = g_strdup_printf ("%s: ", cases[i].bad_key);
+
+          g_assert_null (map);
+          assert_error_contains (error, KANKYO_PROJECT_ERROR_INVALID, "simulate.yaml:7:", phrase);
+        }
+    }
+}
+
+/* ---- computed tags ---- */
+
+/* A computed tag has no register, so neither a base address nor a word
+ * order applies: a 1-based device must resolve it untouched. */
+static void
+test_resolve_computed (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoProject) project
+      = load_text ("project: P\nareas:\n  - name: a\n    devices:\n"
+                   "      - name: d\n        endpoint: simulated\n"
+                   "        base-address: 1\n"
+                   "        word-order: DCBA\n"
+                   "        tags:\n"
+                   "          - { name: t, area: input, address: 1, type: float32 }\n"
+                   "          - { name: dew, area: computed, type: float32 }\n"
+                   "          - { name: wet, area: computed, type: bool }\n",
+                   &error);
+  KankyoDeviceConfig *device;
+  g_autoptr (GPtrArray) specs = NULL;
+  g_autoptr (KankyoProject) plant = load_plant ();
+  const KankyoTagSpec *spec;
+
+  g_assert_no_error (error);
+  device = kankyo_project_find_device (project, "d");
+  g_assert_cmpuint (find_tag (device->map, "dew")->address, ==, 0);
+  specs = kankyo_device_map_resolve_tags (device->map, device, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (specs->len, ==, 3);
+  spec = find_spec (specs, "t");
+  g_assert_false (spec->computed);
+  g_assert_cmpuint (spec->reg.address, ==, 0);
+  g_assert_cmpint (spec->reg.word_order, ==, KANKYO_WORD_ORDER_DCBA);
+  spec = find_spec (specs, "dew");
+  g_assert_true (spec->computed);
+  g_assert_cmpint (spec->value_type, ==, KANKYO_VALUE_DOUBLE);
+  spec = find_spec (specs, "wet");
+  g_assert_true (spec->computed);
+  g_assert_cmpint (spec->value_type, ==, KANKYO_VALUE_BOOL);
+  g_clear_pointer (&specs, g_ptr_array_unref);
+
+  /* The description's copies keep symbols and limits. */
+  device = kankyo_project_find_device (plant, "room_th");
+  specs = kankyo_device_map_resolve_tags (device->map, device, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (specs->len, ==, 7);
+  spec = find_spec (specs, "temperature");
+  g_assert_cmpstr (spec->symbol, ==, "room");
+  g_assert_cmpfloat (spec->alarms.high_high, ==, 26);
+  g_assert_cmpfloat (spec->alarms.off_delay, ==, 120);
+  spec = find_spec (specs, "dew_point");
+  g_assert_true (spec->computed);
+  g_assert_cmpfloat (spec->alarms.high, ==, 16);
+}
+
 /* ---- bounds ---- */
+
+static KankyoProject *
+load_simulation (const char *section, GError **error)
+{
+  g_autofree char *text = g_strdup_printf ("project: P\nareas:\n  - name: a\n    devices:\n"
+                                           "      - name: d\n        type: x.y\n"
+                                           "        endpoint: simulated\n"
+                                           "        simulation: %s\n",
+                                           section);
+
+  return load_text (text, error);
+}
+
+/* The simulation section: 8 levels, 10,000 keys and values, 256 bytes. */
+static void
+test_bounds_simulation (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoProject) project = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (GVariant) value = NULL;
+  GVariant *simulation;
+
+  /* Eight levels of mappings and lists, counting the section, load... */
+  project = load_simulation ("{ a: [ { b: [ { c: [ { d: [ x ] } ] } ] } ] }", &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&project, kankyo_project_free);
+  /* ...nine do not. */
+  project = load_simulation ("{ a: [ { b: [ { c: [ { d: [ [ x ] ] } ] } ] } ] }", &error);
+  g_assert_null (project);
+  assert_error_contains (error, KANKYO_PROJECT_ERROR_INVALID,
+                         "values.yaml:8:49:", "d: nested deeper than 8 levels");
+  g_clear_error (&error);
+
+  /* 1 section + 1 key + 1 list + 9997 items = 10000 values... */
+  g_string_append (text, "{ list: [");
+  for (guint i = 0; i < 9997; i++)
+    g_string_append (text, "0,");
+  g_string_append (text, "] }");
+  project = load_simulation (text->str, &error);
+  g_assert_no_error (error);
+  simulation = kankyo_project_find_device (project, "d")->simulation;
+  value = g_variant_lookup_value (simulation, "list", G_VARIANT_TYPE ("av"));
+  g_assert_cmpuint (g_variant_n_children (value), ==, 9997);
+  g_clear_pointer (&project, kankyo_project_free);
+  /* ...one more does not. */
+  g_string_insert (text, strlen ("{ list: ["), "0,");
+  project = load_simulation (text->str, &error);
+  g_assert_null (project);
+  assert_error_contains (error, KANKYO_PROJECT_ERROR_INVALID,
+                         "values.yaml:8:", "more than 10000 keys and values");
+  g_clear_error (&error);
+
+  /* 256 bytes, in two-byte characters, load; 258 do not. */
+  g_string_assign (text, "{ note: ");
+  for (guint i = 0; i < 128; i++)
+    g_string_append (text, "é");
+  g_string_append (text, " }");
+  project = load_simulation (text->str, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&project, kankyo_project_free);
+  g_string_insert (text, strlen ("{ note: "), "é");
+  project = load_simulation (text->str, &error);
+  g_assert_null (project);
+  assert_error_contains (error, KANKYO_PROJECT_ERROR_INVALID,
+                         "values.yaml:8:29:", "note: longer than 256 bytes");
+  g_clear_error (&error);
+
+  /* Keys are bounded too. */
+  g_string_assign (text, "{ ");
+  for (guint i = 0; i < 257; i++)
+    g_string_append_c (text, 'k');
+  g_string_append (text, ": 1 }");
+  project = load_simulation (text->str, &error);
+  g_assert_null (project);
+  assert_error_contains (error, KANKYO_PROJECT_ERROR_INVALID, "values.yaml:8:23:", "longer than 256 bytes");
+}
 
 static void
 test_bad_too_large (void)
@@ -806,15 +1282,20 @@ main (int argc, char **argv)
   g_test_add_func ("/project/load/good", test_load_good);
   g_test_add_func ("/project/load/from-bytes", test_load_from_bytes);
   g_test_add_func ("/project/map/plugin", test_map_plugin);
+  g_test_add_func ("/project/resolve/computed", test_resolve_computed);
   g_test_add_func ("/project/resolve/base-address", test_resolve_base_address);
   g_test_add_func ("/project/resolve/base-address-zero", test_resolve_base_address_zero);
   g_test_add_func ("/project/resolve/word-order", test_resolve_word_order);
   g_test_add_func ("/project/values/duration", test_values_duration);
   g_test_add_func ("/project/values/numbers", test_values_numbers);
+  g_test_add_func ("/project/values/alarm-order", test_values_alarm_order);
+  g_test_add_func ("/project/values/symbols", test_values_symbols);
+  g_test_add_func ("/project/values/simulate", test_values_simulate);
   g_test_add_func ("/project/bounds/file-size", test_bad_too_large);
   g_test_add_func ("/project/bounds/values", test_bad_too_many_values);
   g_test_add_func ("/project/bounds/tags", test_bad_too_many_tags);
   g_test_add_func ("/project/bounds/devices", test_bad_too_many_devices);
+  g_test_add_func ("/project/bounds/simulation", test_bounds_simulation);
   g_test_add_func ("/project/load/missing-file", test_bad_missing_file);
 
   bad_dir = fixture_path ("bad");
