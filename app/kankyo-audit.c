@@ -38,7 +38,10 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
-G_DEFINE_QUARK (kankyo - audit - error - quark, kankyo_audit_error)
+/* The first argument becomes the quark's name, so it must stay one word. */
+/* clang-format off */
+G_DEFINE_QUARK (kankyo-audit-error-quark, kankyo_audit_error)
+/* clang-format on */
 
 #define SCHEMA_VERSION 1
 #define FIELD_MAX 4096

@@ -24,7 +24,10 @@
 #define MAX_ACTOR_LENGTH 128
 #define MAX_REASON_LENGTH 1024
 
-G_DEFINE_QUARK (kankyo - engine - error - quark, kankyo_engine_error)
+/* The first argument becomes the quark's name, so it must stay one word. */
+/* clang-format off */
+G_DEFINE_QUARK (kankyo-engine-error-quark, kankyo_engine_error)
+/* clang-format on */
 
 typedef struct
 {

@@ -10,7 +10,10 @@
 
 #include <glib/gi18n-lib.h>
 
-G_DEFINE_QUARK (kankyo - modules - error - quark, kankyo_modules_error)
+/* The first argument becomes the quark's name, so it must stay one word. */
+/* clang-format off */
+G_DEFINE_QUARK (kankyo-modules-error-quark, kankyo_modules_error)
+/* clang-format on */
 
 static GMutex instances_mutex;
 static GHashTable *instances; /* "ep/name" -> GObject */

@@ -20,7 +20,10 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK (kankyo - project - error - quark, kankyo_project_error)
+/* The first argument becomes the quark's name, so it must stay one word. */
+/* clang-format off */
+G_DEFINE_QUARK (kankyo-project-error-quark, kankyo_project_error)
+/* clang-format on */
 
 #define MAX_AREAS 1000
 #define MAX_DEVICES 1000

@@ -13,7 +13,10 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK (kankyo - codec - error - quark, kankyo_codec_error)
+/* The first argument becomes the quark's name, so it must stay one word. */
+/* clang-format off */
+G_DEFINE_QUARK (kankyo-codec-error-quark, kankyo_codec_error)
+/* clang-format on */
 
 void
 kankyo_register_spec_init (KankyoRegisterSpec *spec)

@@ -8,7 +8,10 @@
 
 #include <glib/gi18n-lib.h>
 
-G_DEFINE_QUARK (kankyo - driver - error - quark, kankyo_driver_error)
+/* The first argument becomes the quark's name, so it must stay one word. */
+/* clang-format off */
+G_DEFINE_QUARK (kankyo-driver-error-quark, kankyo_driver_error)
+/* clang-format on */
 
 G_DEFINE_INTERFACE (KankyoConnection, kankyo_connection, G_TYPE_OBJECT)
 G_DEFINE_INTERFACE (KankyoServer, kankyo_server, G_TYPE_OBJECT)

@@ -10,7 +10,10 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-G_DEFINE_QUARK (kankyo - endpoint - error - quark, kankyo_endpoint_error)
+/* The first argument becomes the quark's name, so it must stay one word. */
+/* clang-format off */
+G_DEFINE_QUARK (kankyo-endpoint-error-quark, kankyo_endpoint_error)
+/* clang-format on */
 
 #define MAX_URI_LENGTH 512
 

@@ -10,7 +10,10 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK (kankyo - value - error - quark, kankyo_value_error)
+/* The first argument becomes the quark's name, so it must stay one word. */
+/* clang-format off */
+G_DEFINE_QUARK (kankyo-value-error-quark, kankyo_value_error)
+/* clang-format on */
 
 void
 kankyo_value_clear (KankyoValue *value)

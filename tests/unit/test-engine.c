@@ -413,12 +413,22 @@ test_audit_intact (Fixture *f, gconstpointer data)
   g_assert_cmpint (count, ==, 40);
 }
 
+static void
+test_error_domains (void)
+{
+  g_assert_cmpstr (g_quark_to_string (KANKYO_ENGINE_ERROR), ==, "kankyo-engine-error-quark");
+  g_assert_cmpstr (g_quark_to_string (KANKYO_MODULES_ERROR), ==, "kankyo-modules-error-quark");
+  g_assert_cmpstr (g_quark_to_string (KANKYO_PROJECT_ERROR), ==, "kankyo-project-error-quark");
+  g_assert_cmpstr (g_quark_to_string (KANKYO_AUDIT_ERROR), ==, "kankyo-audit-error-quark");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   kankyo_modules_load ();
 
+  g_test_add_func ("/engine/error-domains", test_error_domains);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/engine/poll/good", test_poll_good);
   ADD ("/engine/poll/comm-loss", test_comm_loss);

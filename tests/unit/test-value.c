@@ -165,6 +165,17 @@ test_tag_spec_range (void)
   g_assert_error (error, KANKYO_VALUE_ERROR, KANKYO_VALUE_ERROR_TYPE);
 }
 
+/* G_DEFINE_QUARK names the quark after its first argument as written; a
+ * formatter once spread it into "kankyo - value - error - quark". */
+static void
+test_error_domains (void)
+{
+  g_assert_cmpstr (g_quark_to_string (KANKYO_VALUE_ERROR), ==, "kankyo-value-error-quark");
+  g_assert_cmpstr (g_quark_to_string (KANKYO_CODEC_ERROR), ==, "kankyo-codec-error-quark");
+  g_assert_cmpstr (g_quark_to_string (KANKYO_ENDPOINT_ERROR), ==, "kankyo-endpoint-error-quark");
+  g_assert_cmpstr (g_quark_to_string (KANKYO_DRIVER_ERROR), ==, "kankyo-driver-error-quark");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -175,5 +186,6 @@ main (int argc, char **argv)
   g_test_add_func ("/value/to-string-equal", test_to_string_and_equal);
   g_test_add_func ("/value/quality/names", test_quality_names);
   g_test_add_func ("/value/tag-spec/range", test_tag_spec_range);
+  g_test_add_func ("/value/error-domains", test_error_domains);
   return g_test_run ();
 }
