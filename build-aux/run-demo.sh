@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 build-aux/setup.sh
 
 export KANKYO_DRIVER_PATH="$PWD/_build/drivers/modbus"
-export KANKYO_PLUGIN_PATH="$PWD/_build/plugins/testdev:$PWD/_build/plugins/generic"
+export KANKYO_PLUGIN_PATH="$PWD/_build/plugins/testdev:$PWD/_build/plugins/generic:$PWD/_build/plugins/hvac"
 exec _build/app/kankyoctl run "$@"

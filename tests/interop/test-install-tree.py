@@ -5,8 +5,9 @@
 # build tree. Here the build is installed into a temporary staging folder
 # (meson install --destdir, as a package build does), the two variables are
 # removed, and the installed kankyo-sim and kankyoctl must find the driver and
-# the device types in their own library folder: kankyo-sim --list names them,
-# and kankyoctl reads the embedded demo plant over Modbus through them.
+# the device types in their own library folder: kankyo-sim --list names them
+# (the HVAC types, the generic plugin, the test device), and kankyoctl reads
+# the embedded demo cleanroom over Modbus through them.
 
 import os
 import shutil
@@ -47,16 +48,17 @@ def body(tap, tools):
         env['KANKYO_DATA_DIR'] = os.path.join(stage, 'data')
 
         r = subprocess.run([sim, '--list'], capture_output=True, text=True, env=env, timeout=30)
-        tap.ok(r.returncode == 0 and 'test.thermostat' in r.stdout and 'modbus' in r.stdout,
-               'installed kankyo-sim --list names the device types and the driver',
-               diag=r.stdout + r.stderr)
+        listed = r.stdout.split()
+        for name in ('hvac.ahu', 'hvac.thrh', 'hvac.dp', 'hvac.particle', 'generic', 'test.thermostat',
+                     'modbus'):
+            tap.ok(r.returncode == 0 and name in listed, 'installed kankyo-sim --list names %s' % name,
+                   diag=r.stdout + r.stderr)
         tap.check_stderr('kankyo-sim --list', r.stderr)
 
-        r = subprocess.run([ctl, 'read', 'chamber1.temperature', 'chamber1.setpoint'],
-                           capture_output=True, text=True, env=env, timeout=30)
+        tags = ('th_fill.temperature', 'dp_fill.pressure_a', 'ahu1.supply_temp_setpoint')
+        r = subprocess.run([ctl, 'read'] + list(tags), capture_output=True, text=True, env=env, timeout=30)
         s = iop.parse_read(r.stdout)
-        tap.ok(r.returncode == 0 and all(t in s and s[t].good for t in ('chamber1.temperature',
-                                                                          'chamber1.setpoint')),
+        tap.ok(r.returncode == 0 and all(t in s and s[t].good for t in tags),
                'installed kankyoctl reads the embedded demo plant [Good]', diag=r.stdout + r.stderr)
         tap.check_stderr('kankyoctl read', r.stderr)
     finally:
