@@ -61,14 +61,26 @@ enum
   AREA_NAME,
   AREA_LABEL,
   AREA_DEVICES,
+  AREA_MIMIC,
   N_AREA_KEYS
 };
 
 static const char *const area_keys[] = {
-  [AREA_NAME] = "name",
-  [AREA_LABEL] = "label",
-  [AREA_DEVICES] = "devices",
-  [N_AREA_KEYS] = NULL,
+  [AREA_NAME] = "name",   [AREA_LABEL] = "label", [AREA_DEVICES] = "devices",
+  [AREA_MIMIC] = "mimic", [N_AREA_KEYS] = NULL,
+};
+
+enum
+{
+  MIMIC_SVG,
+  MIMIC_BINDINGS,
+  N_MIMIC_KEYS
+};
+
+static const char *const mimic_keys[] = {
+  [MIMIC_SVG] = "svg",
+  [MIMIC_BINDINGS] = "bindings",
+  [N_MIMIC_KEYS] = NULL,
 };
 
 enum
@@ -256,6 +268,8 @@ area_config_free (KankyoAreaConfig *area)
     return;
   g_free (area->name);
   g_free (area->label);
+  g_free (area->mimic_svg);
+  g_free (area->mimic_bindings);
   g_free (area);
 }
 
@@ -1195,6 +1209,67 @@ parse_device (LoadContext *ctx, yaml_node_t *node, const char *area, GError **er
   return g_steal_pointer (&device);
 }
 
+/* A file the UI reads later, as a URI: next to the project for a project in
+ * a folder, next to the project's resource for the embedded demo. */
+static gboolean
+get_file_uri (LoadContext *ctx, yaml_node_t *node, const char *key, char **ret_uri, GError **error)
+{
+  g_autofree char *written = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GError) local_error = NULL;
+  const char *project_name = kankyo_yaml_get_name (ctx->yaml);
+  char *uri;
+
+  if (!kankyo_yaml_get_string (ctx->yaml, node, key, KANKYO_YAML_STRING_LINE, &written, error))
+    return FALSE;
+  if (g_path_is_absolute (written))
+    path = g_canonicalize_filename (written, NULL);
+  else if (ctx->dir != NULL)
+    path = g_canonicalize_filename (written, ctx->dir);
+  else if (g_str_has_prefix (project_name, "resource:///"))
+    {
+      g_autofree char *escaped = g_uri_escape_string (written, "/", TRUE);
+
+      uri = g_uri_resolve_relative (project_name, escaped, G_URI_FLAGS_NONE, &local_error);
+      if (uri == NULL)
+        {
+          kankyo_yaml_set_error (ctx->yaml, node, error, "%s: %s", key, local_error->message);
+          return FALSE;
+        }
+      *ret_uri = uri;
+      return TRUE;
+    }
+  else
+    {
+      kankyo_yaml_set_error (ctx->yaml, node, error,
+                             _ ("%s: '%s' is a relative path, but this project is not in a "
+                                "folder; write an absolute path"),
+                             key, written);
+      return FALSE;
+    }
+
+  uri = g_filename_to_uri (path, NULL, &local_error);
+  if (uri == NULL)
+    {
+      kankyo_yaml_set_error (ctx->yaml, node, error, "%s: %s", key, local_error->message);
+      return FALSE;
+    }
+  *ret_uri = uri;
+  return TRUE;
+}
+
+static gboolean
+parse_mimic (LoadContext *ctx, yaml_node_t *node, KankyoAreaConfig *area, GError **error)
+{
+  yaml_node_t *v[N_MIMIC_KEYS];
+
+  return kankyo_yaml_get_fields (ctx->yaml, node, "mimic", mimic_keys, v, error)
+         && kankyo_yaml_require (ctx->yaml, node, "mimic", "svg", v[MIMIC_SVG], error)
+         && get_file_uri (ctx, v[MIMIC_SVG], "svg", &area->mimic_svg, error)
+         && (v[MIMIC_BINDINGS] == NULL
+             || get_file_uri (ctx, v[MIMIC_BINDINGS], "bindings", &area->mimic_bindings, error));
+}
+
 static gboolean
 parse_area (LoadContext *ctx, yaml_node_t *node, KankyoProject *project, GError **error)
 {
@@ -1207,7 +1282,8 @@ parse_area (LoadContext *ctx, yaml_node_t *node, KankyoProject *project, GError 
       || !kankyo_yaml_require (yaml, node, _ ("area"), "name", v[AREA_NAME], error)
       || !kankyo_yaml_get_identifier (yaml, v[AREA_NAME], "name", FALSE, &area->name, error)
       || !claim_name (yaml, v[AREA_NAME], ctx->area_names, _ ("area"), area->name, error)
-      || !get_optional_string (yaml, v[AREA_LABEL], "label", KANKYO_YAML_STRING_LINE, &area->label, error))
+      || !get_optional_string (yaml, v[AREA_LABEL], "label", KANKYO_YAML_STRING_LINE, &area->label, error)
+      || (v[AREA_MIMIC] != NULL && !parse_mimic (ctx, v[AREA_MIMIC], area, error)))
     return FALSE;
   if (v[AREA_DEVICES] != NULL
       && !kankyo_yaml_get_sequence (yaml, v[AREA_DEVICES], "devices", _ ("a list of devices"), 0, MAX_DEVICES,

@@ -56,6 +56,11 @@ typedef struct
 {
   char *name;
   char *label;
+  /* The area's mimic ("mimic:"), as URIs for g_file_new_for_uri(): file://
+   * for a project in a folder, resource:// for the embedded demo; NULL when
+   * the area has none. The bindings may be NULL without the drawing. */
+  char *mimic_svg;
+  char *mimic_bindings;
 } KankyoAreaConfig;
 
 typedef struct

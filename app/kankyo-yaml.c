@@ -662,6 +662,54 @@ kankyo_yaml_sequence_nth (KankyoYaml *yaml, yaml_node_t *sequence, guint index)
   return yaml_document_get_node (&yaml->document, sequence->data.sequence.items.start[index]);
 }
 
+gboolean
+kankyo_yaml_get_mapping (KankyoYaml *yaml,
+                         yaml_node_t *node,
+                         const char *key,
+                         const char *expected,
+                         guint min_items,
+                         guint max_items,
+                         guint *ret_length,
+                         GError **error)
+{
+  gsize length;
+
+  if (node->type != YAML_MAPPING_NODE)
+    {
+      kankyo_yaml_set_expected_error (yaml, node, key, expected, error);
+      return FALSE;
+    }
+  length = node->data.mapping.pairs.top - node->data.mapping.pairs.start;
+  if (length < min_items)
+    {
+      kankyo_yaml_set_error (yaml, node, error, _ ("%s: expected %s with at least %u %s, found %zu"), key,
+                             expected, min_items, min_items == 1 ? _ ("entry") : _ ("entries"), length);
+      return FALSE;
+    }
+  if (length > max_items)
+    {
+      kankyo_yaml_set_error (yaml, node, error, _ ("%s: at most %u entries are allowed, found %zu"), key,
+                             max_items, length);
+      return FALSE;
+    }
+  *ret_length = (guint) length;
+  return TRUE;
+}
+
+void
+kankyo_yaml_mapping_nth (
+    KankyoYaml *yaml, yaml_node_t *mapping, guint index, yaml_node_t **ret_key, yaml_node_t **ret_value)
+{
+  yaml_node_pair_t *pair;
+
+  g_return_if_fail (mapping->type == YAML_MAPPING_NODE);
+  g_return_if_fail (mapping->data.mapping.pairs.start + index < mapping->data.mapping.pairs.top);
+
+  pair = mapping->data.mapping.pairs.start + index;
+  *ret_key = yaml_document_get_node (&yaml->document, pair->key);
+  *ret_value = yaml_document_get_node (&yaml->document, pair->value);
+}
+
 /* ---- scalars ---- */
 
 gboolean

@@ -81,6 +81,18 @@ gboolean kankyo_yaml_get_sequence (KankyoYaml *yaml,
                                    guint *ret_length,
                                    GError **error);
 yaml_node_t *kankyo_yaml_sequence_nth (KankyoYaml *yaml, yaml_node_t *sequence, guint index);
+/* A mapping of @min_items to @max_items pairs whose keys the caller reads
+ * in the order written (conditions, first match wins); returns the count. */
+gboolean kankyo_yaml_get_mapping (KankyoYaml *yaml,
+                                  yaml_node_t *node,
+                                  const char *key,
+                                  const char *expected,
+                                  guint min_items,
+                                  guint max_items,
+                                  guint *ret_length,
+                                  GError **error);
+void kankyo_yaml_mapping_nth (
+    KankyoYaml *yaml, yaml_node_t *mapping, guint index, yaml_node_t **ret_key, yaml_node_t **ret_value);
 
 /* A non-null scalar; @expected completes "expected ..." in the error. */
 gboolean kankyo_yaml_get_scalar (KankyoYaml *yaml,

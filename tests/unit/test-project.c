@@ -520,6 +520,54 @@ test_load_from_bytes (void)
   check_oven_map (kankyo_project_find_device (project, "d")->map);
 }
 
+/* An area's mimic resolves next to the project: file URIs for a project in
+ * a folder, resource URIs next to an embedded project's resource. */
+static void
+test_load_mimic (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoProject) project = NULL;
+  KankyoAreaConfig *area;
+  const char *text = "project: Mimic\nareas:\n  - name: suite\n"
+                     "    mimic: {svg: drawings/suite.svg, bindings: ../shared/suite bindings.yaml}\n"
+                     "  - name: plain\n";
+  const char *absolute = "project: Mimic\nareas:\n  - name: suite\n"
+                         "    mimic:\n      svg: /srv/mimics/./suite.svg\n";
+  g_autoptr (GBytes) bytes = g_bytes_new_static (text, strlen (text));
+  g_autoptr (GBytes) absolute_bytes = g_bytes_new_static (absolute, strlen (absolute));
+
+  project = kankyo_project_load_from_bytes (bytes, "plant.yaml", "/srv/plant", &error);
+  g_assert_no_error (error);
+  area = g_ptr_array_index (project->areas, 0);
+  g_assert_cmpstr (area->mimic_svg, ==, "file:///srv/plant/drawings/suite.svg");
+  g_assert_cmpstr (area->mimic_bindings, ==, "file:///srv/shared/suite%20bindings.yaml");
+  area = g_ptr_array_index (project->areas, 1);
+  g_assert_null (area->mimic_svg);
+  g_assert_null (area->mimic_bindings);
+  g_clear_pointer (&project, kankyo_project_free);
+
+  project
+      = kankyo_project_load_from_bytes (bytes, "resource:///org/kankyo/data/demo/demo.yaml", NULL, &error);
+  g_assert_no_error (error);
+  area = g_ptr_array_index (project->areas, 0);
+  g_assert_cmpstr (area->mimic_svg, ==, "resource:///org/kankyo/data/demo/drawings/suite.svg");
+  g_assert_cmpstr (area->mimic_bindings, ==, "resource:///org/kankyo/data/shared/suite%20bindings.yaml");
+  g_clear_pointer (&project, kankyo_project_free);
+
+  project = kankyo_project_load_from_bytes (absolute_bytes, "embedded.yaml", NULL, &error);
+  g_assert_no_error (error);
+  area = g_ptr_array_index (project->areas, 0);
+  g_assert_cmpstr (area->mimic_svg, ==, "file:///srv/mimics/suite.svg");
+  g_assert_null (area->mimic_bindings);
+  g_clear_pointer (&project, kankyo_project_free);
+
+  project = kankyo_project_load_from_bytes (bytes, "embedded.yaml", NULL, &error);
+  g_assert_null (project);
+  assert_error_contains (error, KANKYO_PROJECT_ERROR_INVALID,
+                         "embedded.yaml:4:18:", "svg: 'drawings/suite.svg' is a relative path");
+  g_clear_error (&error);
+}
+
 /* ---- resolving ---- */
 
 static void
@@ -1281,6 +1329,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/project/load/good", test_load_good);
   g_test_add_func ("/project/load/from-bytes", test_load_from_bytes);
+  g_test_add_func ("/project/load/mimic", test_load_mimic);
   g_test_add_func ("/project/map/plugin", test_map_plugin);
   g_test_add_func ("/project/resolve/computed", test_resolve_computed);
   g_test_add_func ("/project/resolve/base-address", test_resolve_base_address);
