@@ -173,8 +173,8 @@ struct _KankyoFaceplate
 
 G_DEFINE_FINAL_TYPE (KankyoFaceplate, kankyo_faceplate, GTK_TYPE_WIDGET)
 
-static const char *
-quality_words (KankyoQuality quality)
+const char *
+kankyo_quality_describe (KankyoQuality quality)
 {
   switch (quality)
     {
@@ -267,12 +267,12 @@ on_value_query_tooltip (
       /* Translators: the value shown is not good: its quality, then when it
        * was last good, e.g. "last good 12:03:41, 37 s ago" */
       text = g_strdup_printf (_ ("%s (%s)\nlast good %s, %s ago"), gtk_label_get_text (GTK_LABEL (widget)),
-                              kankyo_quality_to_string (row->quality), at, age);
+                              kankyo_quality_describe (row->quality), at, age);
     }
   else
     /* Translators: a value that has had no good reading since the screen opened */
     text = g_strdup_printf (_ ("%s (%s)\nno good value yet"), gtk_label_get_text (GTK_LABEL (widget)),
-                            kankyo_quality_to_string (row->quality));
+                            kankyo_quality_describe (row->quality));
   gtk_tooltip_set_text (tooltip, text);
   return TRUE;
 }
@@ -328,7 +328,7 @@ row_apply (FaceplateRow *row, const KankyoTagSample *sample)
   else
     gtk_widget_remove_css_class (row->value_label, "uncertain");
 
-  gtk_label_set_text (GTK_LABEL (row->quality_label), quality_words (sample->quality));
+  gtk_label_set_text (GTK_LABEL (row->quality_label), kankyo_quality_describe (sample->quality));
   gtk_widget_set_tooltip_text (row->quality_label, kankyo_quality_to_string (sample->quality));
   gtk_widget_remove_css_class (row->quality_label, "bad");
   gtk_widget_remove_css_class (row->quality_label, "uncertain");

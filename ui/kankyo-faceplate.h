@@ -19,4 +19,8 @@ G_DECLARE_FINAL_TYPE (KankyoFaceplate, kankyo_faceplate, KANKYO, FACEPLATE, GtkW
 GtkWidget *kankyo_faceplate_new (KankyoEngine *engine, const char *device);
 const char *kankyo_faceplate_get_device (KankyoFaceplate *self);
 
+/* A quality in the operator's words ("Bad: communication lost"), for every
+ * place the HMI shows one; kankyoctl prints the OPC UA names instead. */
+const char *kankyo_quality_describe (KankyoQuality quality);
+
 G_END_DECLS

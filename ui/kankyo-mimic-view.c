@@ -22,6 +22,8 @@
 
 #include "kankyo-mimic-view.h"
 
+#include "kankyo-faceplate.h"
+
 #include <glib/gi18n.h>
 #include <librsvg/rsvg.h>
 #include <math.h>
@@ -1434,10 +1436,10 @@ describe_tag (KankyoMimicView *self, GString *out, gint tag_id, gint64 now)
           g_autofree char *age = format_age (now - sample.source_time);
 
           g_string_append_printf (out, _ ("\n    %s, last value %s old"),
-                                  kankyo_quality_to_string (sample.quality), age);
+                                  kankyo_quality_describe (sample.quality), age);
         }
       else
-        g_string_append_printf (out, _ ("\n    %s, no value yet"), kankyo_quality_to_string (sample.quality));
+        g_string_append_printf (out, _ ("\n    %s, no value yet"), kankyo_quality_describe (sample.quality));
     }
   kankyo_tag_sample_clear (&sample);
 }

@@ -14,6 +14,8 @@
 
 #include "kankyo-write-dialog.h"
 
+#include "kankyo-faceplate.h"
+
 #include <glib/gi18n.h>
 #include <math.h>
 
@@ -106,7 +108,7 @@ show_current (KankyoWriteDialog *self)
   gboolean bad = kankyo_quality_is_bad (self->quality);
 
   gtk_label_set_text (self->current_label, text);
-  gtk_label_set_text (self->quality_label, kankyo_quality_to_string (self->quality));
+  gtk_label_set_text (self->quality_label, kankyo_quality_describe (self->quality));
   if (bad)
     gtk_widget_add_css_class (GTK_WIDGET (self->current_label), "bad");
   else
