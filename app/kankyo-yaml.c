@@ -618,24 +618,19 @@ kankyo_yaml_require (KankyoYaml *yaml,
   return FALSE;
 }
 
-gboolean
-kankyo_yaml_get_sequence (KankyoYaml *yaml,
-                          yaml_node_t *node,
-                          const char *key,
-                          const char *expected,
-                          guint min_items,
-                          guint max_items,
-                          guint *ret_length,
-                          GError **error)
+/* The shared part of getting a sequence or a mapping: its size within the
+ * bounds a caller allows. */
+static gboolean
+check_length (KankyoYaml *yaml,
+              yaml_node_t *node,
+              const char *key,
+              const char *expected,
+              gsize length,
+              guint min_items,
+              guint max_items,
+              guint *ret_length,
+              GError **error)
 {
-  gsize length;
-
-  if (node->type != YAML_SEQUENCE_NODE)
-    {
-      kankyo_yaml_set_expected_error (yaml, node, key, expected, error);
-      return FALSE;
-    }
-  length = node->data.sequence.items.top - node->data.sequence.items.start;
   if (length < min_items)
     {
       kankyo_yaml_set_error (yaml, node, error, _ ("%s: expected %s with at least %u %s, found %zu"), key,
@@ -650,6 +645,26 @@ kankyo_yaml_get_sequence (KankyoYaml *yaml,
     }
   *ret_length = (guint) length;
   return TRUE;
+}
+
+gboolean
+kankyo_yaml_get_sequence (KankyoYaml *yaml,
+                          yaml_node_t *node,
+                          const char *key,
+                          const char *expected,
+                          guint min_items,
+                          guint max_items,
+                          guint *ret_length,
+                          GError **error)
+{
+  if (node->type != YAML_SEQUENCE_NODE)
+    {
+      kankyo_yaml_set_expected_error (yaml, node, key, expected, error);
+      return FALSE;
+    }
+  return check_length (yaml, node, key, expected,
+                       node->data.sequence.items.top - node->data.sequence.items.start, min_items, max_items,
+                       ret_length, error);
 }
 
 yaml_node_t *
@@ -672,28 +687,14 @@ kankyo_yaml_get_mapping (KankyoYaml *yaml,
                          guint *ret_length,
                          GError **error)
 {
-  gsize length;
-
   if (node->type != YAML_MAPPING_NODE)
     {
       kankyo_yaml_set_expected_error (yaml, node, key, expected, error);
       return FALSE;
     }
-  length = node->data.mapping.pairs.top - node->data.mapping.pairs.start;
-  if (length < min_items)
-    {
-      kankyo_yaml_set_error (yaml, node, error, _ ("%s: expected %s with at least %u %s, found %zu"), key,
-                             expected, min_items, min_items == 1 ? _ ("entry") : _ ("entries"), length);
-      return FALSE;
-    }
-  if (length > max_items)
-    {
-      kankyo_yaml_set_error (yaml, node, error, _ ("%s: at most %u entries are allowed, found %zu"), key,
-                             max_items, length);
-      return FALSE;
-    }
-  *ret_length = (guint) length;
-  return TRUE;
+  return check_length (yaml, node, key, expected,
+                       node->data.mapping.pairs.top - node->data.mapping.pairs.start, min_items, max_items,
+                       ret_length, error);
 }
 
 void
