@@ -371,6 +371,13 @@ kankyo_engine_get_tag_store (KankyoEngine *self)
   return self->store;
 }
 
+KankyoSimHost *
+kankyo_engine_get_sim_host (KankyoEngine *self)
+{
+  g_return_val_if_fail (KANKYO_IS_ENGINE (self), NULL);
+  return self->sim;
+}
+
 KankyoProject *
 kankyo_engine_get_project (KankyoEngine *self)
 {

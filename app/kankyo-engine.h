@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 #include "kankyo-plugin.h"
 #include "kankyo-project.h"
+#include "kankyo-sim-host.h"
 #include "kankyo-tag-store.h"
 
 G_BEGIN_DECLS
@@ -48,6 +49,9 @@ gboolean kankyo_engine_start (KankyoEngine *self, GError **error);
 void kankyo_engine_stop (KankyoEngine *self);
 
 KankyoTagStore *kankyo_engine_get_tag_store (KankyoEngine *self);
+/* The in-process simulator serving the project's "simulated" devices while
+ * the engine runs, or NULL: for tests and demonstrations that inject faults. */
+KankyoSimHost *kankyo_engine_get_sim_host (KankyoEngine *self);
 KankyoProject *kankyo_engine_get_project (KankyoEngine *self);
 const char *kankyo_engine_get_audit_path (KankyoEngine *self);
 /* The device that owns a tag ("room1.setpoint" -> "room1"), or NULL. */

@@ -472,6 +472,15 @@ device_at (KankyoSimHost *host, guint index)
   return g_ptr_array_index (host->devices, index);
 }
 
+guint
+kankyo_sim_host_find (KankyoSimHost *host, const char *name)
+{
+  for (guint i = 0; i < host->devices->len; i++)
+    if (g_strcmp0 (((SimDevice *) g_ptr_array_index (host->devices, i))->name, name) == 0)
+      return i;
+  return G_MAXUINT;
+}
+
 const char *
 kankyo_sim_host_get_name (KankyoSimHost *host, guint index)
 {

@@ -40,6 +40,8 @@ guint kankyo_sim_host_get_n_devices (KankyoSimHost *host);
 gboolean kankyo_sim_host_start (KankyoSimHost *host, GError **error);
 void kankyo_sim_host_stop (KankyoSimHost *host);
 
+/* The index of the device named @name, or G_MAXUINT. */
+guint kankyo_sim_host_find (KankyoSimHost *host, const char *name);
 const char *kankyo_sim_host_get_name (KankyoSimHost *host, guint index);
 /* After start: where the device is served, e.g. "tcp://127.0.0.1:40213". */
 char *kankyo_sim_host_get_endpoint (KankyoSimHost *host, guint index);

@@ -1794,6 +1794,28 @@ kankyo_mimic_view_new (KankyoEngine *engine)
 }
 
 gboolean
+kankyo_mimic_view_get_element_bounds (KankyoMimicView *self, const char *id, graphene_rect_t *ret_bounds)
+{
+  double scale, x, y;
+
+  g_return_val_if_fail (KANKYO_IS_MIMIC_VIEW (self), FALSE);
+  if (self->elements == NULL || !compute_fit (self, &scale, &x, &y))
+    return FALSE;
+  for (guint i = 0; i < self->elements->len; i++)
+    {
+      const Element *e = &g_array_index (self->elements, Element, i);
+
+      if (g_strcmp0 (e->binding->id, id) == 0)
+        {
+          graphene_rect_init (ret_bounds, x + e->box.origin.x * scale, y + e->box.origin.y * scale,
+                              e->box.size.width * scale, e->box.size.height * scale);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+gboolean
 kankyo_mimic_view_load (KankyoMimicView *self, GFile *svg, GFile *bindings, GError **error)
 {
   g_autoptr (GError) local_error = NULL;

@@ -23,6 +23,12 @@ GtkWidget *kankyo_mimic_view_new (KankyoEngine *engine);
  * drawing, and the error is returned too. */
 gboolean kankyo_mimic_view_load (KankyoMimicView *self, GFile *svg, GFile *bindings, GError **error);
 
+/* Where a bound element is drawn, in the view's coordinates: for tests that
+ * look at the pixels of one element, and for placing popovers next to it.
+ * FALSE when there is no such element or nothing is drawn yet. */
+gboolean
+kankyo_mimic_view_get_element_bounds (KankyoMimicView *self, const char *id, graphene_rect_t *ret_bounds);
+
 /* Signal "device-activated" (const char *device): an element bound to a
  * device's tag was clicked or activated by keyboard. */
 

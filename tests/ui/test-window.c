@@ -355,6 +355,100 @@ test_screenshot (void)
   g_assert_cmpfloat (foreground, >, 0.02);
 }
 
+/* Share of the pixels in @r (window coordinates) that are darker than the
+ * value box's paper: digits and, when the value is stale, the hatching. */
+static double
+ink_in (GdkTexture *texture, const graphene_rect_t *r)
+{
+  int width = gdk_texture_get_width (texture);
+  int height = gdk_texture_get_height (texture);
+  g_autofree guchar *pixels = g_malloc ((gsize) width * height * 4);
+  int x0 = MAX (0, (int) r->origin.x), y0 = MAX (0, (int) r->origin.y);
+  int x1 = MIN (width, (int) (r->origin.x + r->size.width));
+  int y1 = MIN (height, (int) (r->origin.y + r->size.height));
+  guint ink = 0, all = 0;
+
+  gdk_texture_download (texture, pixels, (gsize) width * 4);
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      {
+        const guchar *p = pixels + ((gsize) y * width + x) * 4; /* B G R A */
+
+        all++;
+        if ((p[0] + p[1] + p[2]) / 3 < 200)
+          ink++;
+      }
+  return all ? (double) ink / all : 0;
+}
+
+static gboolean
+fill_temperature_is (gpointer data)
+{
+  KankyoEngine *engine = kankyo_application_get_engine (app);
+  KankyoTagStore *store = kankyo_engine_get_tag_store (engine);
+  KankyoTagSample s;
+  gboolean match;
+
+  kankyo_tag_store_get (store, (guint) kankyo_tag_store_lookup (store, "th_fill.temperature"), &s);
+  match = (int) s.quality == GPOINTER_TO_INT (data);
+  kankyo_tag_sample_clear (&s);
+  return match;
+}
+
+/* The acceptance's second screenshot: the fill room's transmitter stops
+ * answering (its simulator drops every connection), and on the area's
+ * mimic its temperature is marked stale, then clears when it answers again. */
+static void
+test_stale_mimic (void)
+{
+  KankyoEngine *engine = kankyo_application_get_engine (app);
+  KankyoSimHost *sim = kankyo_engine_get_sim_host (engine);
+  KankyoServerFaults drop = { .drop = TRUE };
+  KankyoServerFaults none = { 0 };
+  g_autoptr (GdkTexture) live = NULL;
+  g_autoptr (GdkTexture) stale = NULL;
+  g_autoptr (GdkTexture) back = NULL;
+  graphene_rect_t box;
+  GtkWidget *view;
+  double wx, wy, ink_live, ink_stale, ink_back;
+  guint device;
+
+  g_assert_nonnull (sim);
+  device = kankyo_sim_host_find (sim, "th_fill");
+  g_assert_cmpuint (device, !=, G_MAXUINT);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.area-number", "i", 1));
+  g_assert_true (wait_for (fill_temperature_is, GINT_TO_POINTER (KANKYO_QUALITY_GOOD), LIVE_TIMEOUT_MS));
+  spin (500);
+  view = find_of_type (GTK_WIDGET (window), KANKYO_TYPE_MIMIC_VIEW);
+  g_assert_nonnull (view);
+  g_assert_true (kankyo_mimic_view_get_element_bounds (KANKYO_MIMIC_VIEW (view), "room-fill-temp", &box));
+  g_assert_true (
+      gtk_widget_translate_coordinates (view, GTK_WIDGET (window), box.origin.x, box.origin.y, &wx, &wy));
+  box.origin.x = (float) wx;
+  box.origin.y = (float) wy;
+  live = screenshot (GTK_WIDGET (window), "mimic-live.png");
+  ink_live = ink_in (live, &box);
+
+  kankyo_sim_host_set_server_faults (sim, device, &drop);
+  g_assert_true (wait_for (fill_temperature_is, GINT_TO_POINTER (KANKYO_QUALITY_BAD_COMMUNICATION_ERROR),
+                           LIVE_TIMEOUT_MS));
+  spin (500);
+  stale = screenshot (GTK_WIDGET (window), "mimic-stale.png");
+  ink_stale = ink_in (stale, &box);
+
+  kankyo_sim_host_set_server_faults (sim, device, &none);
+  g_assert_true (wait_for (fill_temperature_is, GINT_TO_POINTER (KANKYO_QUALITY_GOOD), LIVE_TIMEOUT_MS));
+  spin (500);
+  back = screenshot (GTK_WIDGET (window), "mimic-back.png");
+  ink_back = ink_in (back, &box);
+
+  g_test_message ("room-fill-temp at %.0f,%.0f %.0fx%.0f: ink %.3f live, %.3f stale, %.3f back", box.origin.x,
+                  box.origin.y, box.size.width, box.size.height, ink_live, ink_stale, ink_back);
+  g_assert_cmpfloat (ink_live, >, 0.01);
+  g_assert_cmpfloat (ink_stale, >, 1.5 * ink_live);
+  g_assert_cmpfloat (ink_back, <, 0.8 * ink_stale);
+}
+
 static KankyoWriteDialog *
 find_write_dialog (void)
 {
@@ -691,6 +785,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui/window/write-dialog", test_write_setpoint);
   g_test_add_func ("/ui/window/load-error", test_load_error);
   g_test_add_func ("/ui/window/stale", test_stale);
+  g_test_add_func ("/ui/window/stale-mimic", test_stale_mimic);
   g_test_add_func ("/ui/window/state", test_window_state);
   status = g_test_run ();
 
