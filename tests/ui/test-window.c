@@ -13,10 +13,12 @@
  */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kankyo-application.h"
+
 #include "kankyo-audit.h"
 #include "kankyo-faceplate.h"
 #include "kankyo-mimic-view.h"
@@ -478,6 +480,52 @@ label_shows (gpointer data)
   return g_str_has_prefix (label_text (window_child ("ahu1.supply_temp_setpoint")), "19 ");
 }
 
+static double
+store_value (const char *tag)
+{
+  KankyoTagStore *store = kankyo_engine_get_tag_store (kankyo_application_get_engine (app));
+  KankyoTagSample s;
+  double v;
+
+  kankyo_tag_store_get (store, (guint) kankyo_tag_store_lookup (store, tag), &s);
+  v = s.quality == KANKYO_QUALITY_GOOD ? kankyo_value_to_double (&s.value) : NAN;
+  kankyo_tag_sample_clear (&s);
+  return v;
+}
+
+static gboolean
+fill_cooled_in_engine (gpointer data)
+{
+  return store_value ("th_fill.temperature") < *(double *) data;
+}
+
+static gboolean
+fill_cooled_on_screen (gpointer data)
+{
+  GtkWidget *label = find_named (GTK_WIDGET (window), "th_fill.temperature");
+
+  return label != NULL && g_ascii_strtod (label_text (label), NULL) < *(double *) data;
+}
+
+/* After the supply air setpoint went down, the plant answers: half an hour
+ * of simulated time later the fill room has cooled toward the new supply
+ * air, in the engine and on the faceplate. */
+static void
+room_responds (void)
+{
+  KankyoSimHost *sim = kankyo_engine_get_sim_host (kankyo_application_get_engine (app));
+  double before = store_value ("th_fill.temperature");
+  double below = before - 0.25;
+
+  g_assert_false (isnan (before));
+  kankyo_sim_host_advance (sim, 1800, 1.0);
+  g_assert_true (wait_for (fill_cooled_in_engine, &below, LIVE_TIMEOUT_MS));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.device", "s", "th_fill"));
+  g_assert_true (wait_for (fill_cooled_on_screen, &below, LIVE_TIMEOUT_MS));
+  g_test_message ("fill room: %.2f degC before the setpoint change, %.2f degC 30 simulated minutes after",
+                  before, store_value ("th_fill.temperature"));
+}
+
 static void
 test_write_setpoint (void)
 {
@@ -569,6 +617,8 @@ test_write_setpoint (void)
     }
   g_assert_true (request_found);
   g_assert_true (result_found);
+
+  room_responds ();
 }
 
 static void
