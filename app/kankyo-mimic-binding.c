@@ -651,40 +651,21 @@ text_free (KankyoMimicText *text)
   g_free (text);
 }
 
-static void
-states_free (KankyoMimicStates *states)
-{
-  if (states == NULL)
-    return;
-  tag_ref_clear (&states->tag);
-  g_free (states);
-}
+/* States, levels, rotations and switches own nothing but their tag
+ * reference, which each has as its first member: one function frees any of
+ * them, given the behaviour seen as that member. */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (KankyoMimicStates, tag) == 0);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (KankyoMimicLevel, tag) == 0);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (KankyoMimicRotate, tag) == 0);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (KankyoMimicSwitch, tag) == 0);
 
 static void
-level_free (KankyoMimicLevel *level)
+behaviour_free (gpointer behaviour)
 {
-  if (level == NULL)
+  if (behaviour == NULL)
     return;
-  tag_ref_clear (&level->tag);
-  g_free (level);
-}
-
-static void
-rotate_free (KankyoMimicRotate *rotate)
-{
-  if (rotate == NULL)
-    return;
-  tag_ref_clear (&rotate->tag);
-  g_free (rotate);
-}
-
-static void
-switch_free (KankyoMimicSwitch *sw)
-{
-  if (sw == NULL)
-    return;
-  tag_ref_clear (&sw->tag);
-  g_free (sw);
+  tag_ref_clear ((KankyoMimicTagRef *) behaviour);
+  g_free (behaviour);
 }
 
 static void
@@ -697,12 +678,12 @@ binding_free (KankyoMimicBinding *binding)
   g_free (binding->device);
   g_free (binding->device_location);
   text_free (binding->text);
-  states_free (binding->fill);
-  states_free (binding->stroke);
-  level_free (binding->level);
-  rotate_free (binding->rotate);
-  switch_free (binding->visible);
-  switch_free (binding->blink);
+  behaviour_free (binding->fill);
+  behaviour_free (binding->stroke);
+  behaviour_free (binding->level);
+  behaviour_free (binding->rotate);
+  behaviour_free (binding->visible);
+  behaviour_free (binding->blink);
   g_free (binding);
 }
 
@@ -904,7 +885,7 @@ parse_states (ParseContext *ctx, yaml_node_t *node, const char *key, GError **er
   return states;
 
 fail:
-  states_free (states);
+  behaviour_free (states);
   return NULL;
 }
 
@@ -940,7 +921,7 @@ parse_level (ParseContext *ctx, yaml_node_t *node, GError **error)
   return level;
 
 fail:
-  level_free (level);
+  behaviour_free (level);
   return NULL;
 }
 
@@ -970,7 +951,7 @@ parse_rotate (ParseContext *ctx, yaml_node_t *node, GError **error)
   return rotate;
 
 fail:
-  rotate_free (rotate);
+  behaviour_free (rotate);
   return NULL;
 }
 
@@ -999,7 +980,7 @@ parse_switch (ParseContext *ctx, yaml_node_t *node, const char *key, gboolean bl
   return sw;
 
 fail:
-  switch_free (sw);
+  behaviour_free (sw);
   return NULL;
 }
 
