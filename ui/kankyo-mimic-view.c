@@ -39,6 +39,8 @@
 #define TEXT_PADDING 3.0
 #define MIN_FONT_PX 4.0
 #define CHUNK_SIZE 24
+/* Element nodes rebuilt in one frame at most; see build_live_node (). */
+#define MAX_REBUILDS_PER_FRAME 64
 #define MAX_SHAPED_TEXTS 4096
 
 /* How a sprite is drawn: as it is, or recoloured for a state. */
@@ -136,6 +138,8 @@ struct _KankyoMimicView
   GskRenderNode *live_node; /* the live layer without animation */
   double live_scale;
   gboolean live_dirty;
+  guint next_chunk;    /* where the next frame's rebuilding starts */
+  guint catch_up_tick; /* asks for the frame that rebuilds what is left */
 
   guint tick_id;
   guint n_animated;
@@ -356,6 +360,11 @@ unload (KankyoMimicView *self)
       self->subscription = 0;
     }
   stop_animation (self);
+  if (self->catch_up_tick != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->catch_up_tick);
+      self->catch_up_tick = 0;
+    }
   drop_textures (self);
   if (self->elements != NULL)
     {
@@ -1064,44 +1073,92 @@ element_node (KankyoMimicView *self, Element *e, double scale)
   return gtk_snapshot_free_to_node (snapshot);
 }
 
+static gboolean
+catch_up (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  KankyoMimicView *self = KANKYO_MIMIC_VIEW (widget);
+
+  self->catch_up_tick = 0;
+  gtk_widget_queue_draw (widget);
+  return G_SOURCE_REMOVE;
+}
+
 /* Elements go into containers of CHUNK_SIZE in document order. GTK keeps
  * at most 30 rectangles of damage before it redraws a whole container, so
  * one flat container of hundreds of changing values would be redrawn whole
  * on every update; with chunks, what is redrawn is the chunks that
- * changed, and the drawing order stays the document's. */
+ * changed, and the drawing order stays the document's.
+ *
+ * A frame rebuilds at most MAX_REBUILDS_PER_FRAME changed elements, going
+ * round the chunks from where the last frame stopped, and asks for the next
+ * frame to do the rest. When several devices' polls land together, their
+ * values then appear over a few frames (500 changed values take eight, so
+ * about 130 ms at 60 Hz, well inside one poll period) instead of in one
+ * long frame that would delay input and animation. */
 static GskRenderNode *
 build_live_node (KankyoMimicView *self, double scale)
 {
   guint n_chunks = (self->elements->len + CHUNK_SIZE - 1) / CHUNK_SIZE;
   gboolean rescaled = self->live_scale != scale;
   g_autoptr (GPtrArray) chunks = g_ptr_array_sized_new (n_chunks);
+  guint budget = MAX_REBUILDS_PER_FRAME;
+  gboolean left_over = FALSE;
 
   if (self->chunks == NULL || self->n_chunks != n_chunks)
     {
       clear_chunks (self);
       self->chunks = g_new0 (GskRenderNode *, n_chunks);
       self->n_chunks = n_chunks;
+      self->next_chunk = 0;
       rescaled = TRUE;
     }
-  for (guint c = 0; c < n_chunks; c++)
+  for (guint k = 0; k < n_chunks && !rescaled; k++)
     {
+      guint c = (self->next_chunk + k) % n_chunks;
       guint first = c * CHUNK_SIZE;
       guint end = MIN (first + CHUNK_SIZE, self->elements->len);
-      gboolean changed = rescaled;
+      gboolean changed = FALSE;
 
       for (guint i = first; i < end; i++)
         {
           Element *e = &g_array_index (self->elements, Element, i);
 
-          if (e->node_dirty || rescaled)
+          if (!e->node_dirty)
+            continue;
+          if (budget == 0)
             {
+              if (!left_over)
+                self->next_chunk = c;
+              left_over = TRUE;
+              break;
+            }
+          g_clear_pointer (&e->node, gsk_render_node_unref);
+          e->node = element_node (self, e, scale);
+          e->node_dirty = FALSE;
+          budget--;
+          changed = TRUE;
+        }
+      if (changed)
+        g_clear_pointer (&self->chunks[c], gsk_render_node_unref);
+    }
+  for (guint c = 0; c < n_chunks; c++)
+    {
+      guint first = c * CHUNK_SIZE;
+      guint end = MIN (first + CHUNK_SIZE, self->elements->len);
+
+      if (rescaled)
+        {
+          g_clear_pointer (&self->chunks[c], gsk_render_node_unref);
+          for (guint i = first; i < end; i++)
+            {
+              Element *e = &g_array_index (self->elements, Element, i);
+
               g_clear_pointer (&e->node, gsk_render_node_unref);
               e->node = element_node (self, e, scale);
               e->node_dirty = FALSE;
-              changed = TRUE;
             }
         }
-      if (changed)
+      if (self->chunks[c] == NULL)
         {
           GskRenderNode *children[CHUNK_SIZE];
           guint n = 0;
@@ -1113,12 +1170,17 @@ build_live_node (KankyoMimicView *self, double scale)
               if (e->node != NULL)
                 children[n++] = e->node;
             }
-          g_clear_pointer (&self->chunks[c], gsk_render_node_unref);
           if (n > 0)
             self->chunks[c] = gsk_container_node_new (children, n);
         }
       if (self->chunks[c] != NULL)
         g_ptr_array_add (chunks, self->chunks[c]);
+    }
+  if (left_over)
+    {
+      self->live_dirty = TRUE;
+      if (self->catch_up_tick == 0)
+        self->catch_up_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), catch_up, NULL, NULL);
     }
   return gsk_container_node_new ((GskRenderNode **) chunks->pdata, chunks->len);
 }
@@ -1188,9 +1250,9 @@ kankyo_mimic_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       if (self->live_node == NULL || self->live_dirty || self->live_scale != scale)
         {
           g_clear_pointer (&self->live_node, gsk_render_node_unref);
+          self->live_dirty = FALSE;
           self->live_node = build_live_node (self, scale);
           self->live_scale = scale;
-          self->live_dirty = FALSE;
         }
 
       graphene_point_init (&offset, x, y);
