@@ -58,6 +58,9 @@ struct _KankyoEngine
   double sim_speed;
 
   KankyoAudit *audit; /* used on the engine thread only */
+  KankyoHistorian *historian;
+  char *history_path;
+  GArray *history_ids; /* guint per tag-store id: the historian's id, 0 when not recorded */
   GMainContext *context;
   GMainLoop *loop;
   GThread *thread;
@@ -92,6 +95,7 @@ kankyo_engine_finalize (GObject *object)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->data_dir);
   g_free (self->audit_path);
+  g_free (self->history_path);
   G_OBJECT_CLASS (kankyo_engine_parent_class)->finalize (object);
 }
 
@@ -158,6 +162,7 @@ kankyo_engine_new (KankyoProject *project, const char *data_dir, GError **error)
   self->project = project;
   self->data_dir = g_strdup (data_dir);
   self->audit_path = g_build_filename (data_dir, "audit.db", NULL);
+  self->history_path = g_build_filename (data_dir, "history.db", NULL);
 
   kankyo_modules_load ();
   for (guint i = 0; i < project->devices->len; i++)
@@ -293,6 +298,94 @@ start_workers (KankyoEngine *self, GError **error)
   return TRUE;
 }
 
+/* Called by the tag store under its lock, on the publishing thread: hands
+ * every sample to the historian's queue, which never blocks. A Bad sample
+ * keeps the time of its last good value in the store, so it is recorded
+ * at the time it arrived instead, where the gap begins. */
+static void
+record_samples (const KankyoTagSample *samples, guint n_samples, gpointer user_data)
+{
+  KankyoEngine *self = user_data;
+  gint64 now = g_get_real_time ();
+
+  for (guint i = 0; i < n_samples; i++)
+    {
+      const KankyoTagSample *sample = &samples[i];
+      guint id = sample->tag_id < self->history_ids->len
+                     ? g_array_index (self->history_ids, guint, sample->tag_id)
+                     : 0;
+      gint64 time = sample->source_time;
+
+      if (id == 0)
+        continue;
+      if (!kankyo_quality_is_good (sample->quality) || time <= 0)
+        time = now;
+      kankyo_historian_append (self->historian, id, time, &sample->value, sample->quality);
+    }
+}
+
+static gboolean
+retention_from_class (const KankyoHistoryClass *klass, KankyoHistorianRetention *ret)
+{
+  ret->raw_us = (gint64) (klass->raw_s * G_USEC_PER_SEC);
+  ret->minute_us = (gint64) (klass->minute_s * G_USEC_PER_SEC);
+  ret->hour_us = (gint64) (klass->hour_s * G_USEC_PER_SEC);
+  return TRUE;
+}
+
+/* Opens <data_dir>/history.db and registers every recorded tag with the
+ * policy its map or project gives it. */
+static gboolean
+start_history (KankyoEngine *self, GError **error)
+{
+  guint n_tags = kankyo_tag_store_get_n_tags (self->store);
+
+  self->historian = kankyo_historian_open (self->history_path, error);
+  if (self->historian == NULL)
+    return FALSE;
+  for (guint i = 0; i < self->project->history_classes->len; i++)
+    {
+      KankyoHistoryClass *klass = g_ptr_array_index (self->project->history_classes, i);
+      KankyoHistorianRetention retention;
+
+      retention_from_class (klass, &retention);
+      if (!kankyo_historian_set_retention (self->historian, klass->name, &retention, error))
+        return FALSE;
+    }
+
+  self->history_ids = g_array_sized_new (FALSE, TRUE, sizeof (guint), n_tags);
+  g_array_set_size (self->history_ids, n_tags);
+  for (guint i = 0; i < n_tags; i++)
+    {
+      const KankyoTagSpec *spec = kankyo_tag_store_get_spec (self->store, i);
+      const char *klass = spec->history.tag_class;
+      KankyoHistorianPolicy policy = {
+        .deadband = spec->history.deadband,
+        .heartbeat_us = (gint64) (spec->history.heartbeat_s * G_USEC_PER_SEC),
+        .tag_class = klass,
+      };
+      guint id;
+
+      if (spec->history.off || spec->value_type == KANKYO_VALUE_STRING)
+        continue;
+      if (klass != NULL && !g_str_equal (klass, "default")
+          && kankyo_project_find_history_class (self->project, klass) == NULL)
+        {
+          g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_CONFIG,
+                       _ ("tag %s: history class '%s' is not one of the project's history: classes:"),
+                       kankyo_tag_store_get_name (self->store, i), klass);
+          return FALSE;
+        }
+      id = kankyo_historian_add_tag (self->historian, kankyo_tag_store_get_name (self->store, i), spec->unit,
+                                     &policy, error);
+      if (id == 0)
+        return FALSE;
+      g_array_index (self->history_ids, guint, i) = id;
+    }
+  kankyo_tag_store_set_tap (self->store, record_samples, self);
+  return TRUE;
+}
+
 gboolean
 kankyo_engine_start (KankyoEngine *self, GError **error)
 {
@@ -311,7 +404,7 @@ kankyo_engine_start (KankyoEngine *self, GError **error)
   if (self->audit == NULL)
     return FALSE;
 
-  if (!start_simulators (self, error) || !start_workers (self, error))
+  if (!start_history (self, error) || !start_simulators (self, error) || !start_workers (self, error))
     {
       kankyo_engine_stop (self);
       return FALSE;
@@ -361,6 +454,10 @@ kankyo_engine_stop (KankyoEngine *self)
       g_clear_pointer (&dev->worker, kankyo_device_worker_free);
     }
   g_clear_pointer (&self->sim, kankyo_sim_host_free);
+  /* Nothing publishes now; what the historian has queued is committed. */
+  kankyo_tag_store_set_tap (self->store, NULL, NULL);
+  g_clear_pointer (&self->historian, kankyo_historian_close);
+  g_clear_pointer (&self->history_ids, g_array_unref);
   g_clear_pointer (&self->audit, kankyo_audit_close);
   self->running = FALSE;
 }
@@ -382,6 +479,13 @@ KankyoProject *
 kankyo_engine_get_project (KankyoEngine *self)
 {
   return self->project;
+}
+
+KankyoHistorian *
+kankyo_engine_get_historian (KankyoEngine *self)
+{
+  g_return_val_if_fail (KANKYO_IS_ENGINE (self), NULL);
+  return self->historian;
 }
 
 const char *

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "kankyo-historian.h"
 #include "kankyo-plugin.h"
 #include "kankyo-project.h"
 #include "kankyo-sim-host.h"
@@ -53,6 +54,9 @@ KankyoTagStore *kankyo_engine_get_tag_store (KankyoEngine *self);
  * the engine runs, or NULL: for tests and demonstrations that inject faults. */
 KankyoSimHost *kankyo_engine_get_sim_host (KankyoEngine *self);
 KankyoProject *kankyo_engine_get_project (KankyoEngine *self);
+/* The history of every tag (<data_dir>/history.db), open while the engine
+ * runs; NULL before start and after stop. */
+KankyoHistorian *kankyo_engine_get_historian (KankyoEngine *self);
 const char *kankyo_engine_get_audit_path (KankyoEngine *self);
 /* The device that owns a tag ("room1.setpoint" -> "room1"), or NULL. */
 const char *kankyo_engine_get_tag_device (KankyoEngine *self, const char *tag);

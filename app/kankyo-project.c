@@ -39,6 +39,9 @@ G_DEFINE_QUARK (kankyo-project-error-quark, kankyo_project_error)
 #define COMPUTED_AREA "computed"
 #define MAX_ALARM_DELAY_MS (24 * 3600 * 1000)
 #define MAX_SIMULATE_PERIOD_MS (24 * 3600 * 1000)
+#define MAX_HEARTBEAT_MS (24 * 3600 * 1000)
+#define MAX_HISTORY_CLASSES 32
+#define MAX_RETENTION_DAYS (100 * 366)
 #define MAX_SIMULATION_DEPTH 8
 #define MAX_SIMULATION_NODES 10000
 #define MAX_SIMULATION_SCALAR 256
@@ -47,13 +50,45 @@ enum
 {
   PROJECT_NAME,
   PROJECT_AREAS,
+  PROJECT_HISTORY,
   N_PROJECT_KEYS
 };
 
 static const char *const project_keys[] = {
   [PROJECT_NAME] = "project",
   [PROJECT_AREAS] = "areas",
+  [PROJECT_HISTORY] = "history",
   [N_PROJECT_KEYS] = NULL,
+};
+
+enum
+{
+  HISTORY_DEADBAND,
+  HISTORY_HEARTBEAT,
+  HISTORY_CLASS,
+  N_HISTORY_KEYS
+};
+
+static const char *const history_keys[] = {
+  [HISTORY_DEADBAND] = "deadband",
+  [HISTORY_HEARTBEAT] = "heartbeat",
+  [HISTORY_CLASS] = "class",
+  [N_HISTORY_KEYS] = NULL,
+};
+
+enum
+{
+  RETENTION_RAW,
+  RETENTION_MINUTE,
+  RETENTION_HOUR,
+  N_RETENTION_KEYS
+};
+
+static const char *const retention_keys[] = {
+  [RETENTION_RAW] = "raw",
+  [RETENTION_MINUTE] = "minute",
+  [RETENTION_HOUR] = "hour",
+  [N_RETENTION_KEYS] = NULL,
 };
 
 enum
@@ -157,20 +192,21 @@ enum
   TAG_ALARMS,
   TAG_SYMBOL,
   TAG_SIMULATE,
+  TAG_HISTORY,
   N_TAG_KEYS
 };
 
 static const char *const tag_keys[] = {
-  [TAG_NAME] = "name",     [TAG_LABEL] = "label",
-  [TAG_UNIT] = "unit",     [TAG_DESCRIPTION] = "description",
-  [TAG_AREA] = "area",     [TAG_ADDRESS] = "address",
-  [TAG_TYPE] = "type",     [TAG_BIT] = "bit",
-  [TAG_BITS] = "bits",     [TAG_WORD_ORDER] = "word-order",
-  [TAG_SCALE] = "scale",   [TAG_OFFSET] = "offset",
-  [TAG_MIN] = "min",       [TAG_MAX] = "max",
-  [TAG_ACCESS] = "access", [TAG_ALARMS] = "alarms",
-  [TAG_SYMBOL] = "symbol", [TAG_SIMULATE] = "simulate",
-  [N_TAG_KEYS] = NULL,
+  [TAG_NAME] = "name",       [TAG_LABEL] = "label",
+  [TAG_UNIT] = "unit",       [TAG_DESCRIPTION] = "description",
+  [TAG_AREA] = "area",       [TAG_ADDRESS] = "address",
+  [TAG_TYPE] = "type",       [TAG_BIT] = "bit",
+  [TAG_BITS] = "bits",       [TAG_WORD_ORDER] = "word-order",
+  [TAG_SCALE] = "scale",     [TAG_OFFSET] = "offset",
+  [TAG_MIN] = "min",         [TAG_MAX] = "max",
+  [TAG_ACCESS] = "access",   [TAG_ALARMS] = "alarms",
+  [TAG_SYMBOL] = "symbol",   [TAG_SIMULATE] = "simulate",
+  [TAG_HISTORY] = "history", [N_TAG_KEYS] = NULL,
 };
 
 /* In the order the limits must keep. */
@@ -304,6 +340,7 @@ kankyo_project_free (KankyoProject *project)
   g_free (project->dir);
   g_clear_pointer (&project->areas, g_ptr_array_unref);
   g_clear_pointer (&project->devices, g_ptr_array_unref);
+  g_clear_pointer (&project->history_classes, g_ptr_array_unref);
   g_free (project);
 }
 
@@ -664,6 +701,38 @@ parse_simulate (KankyoYaml *yaml, yaml_node_t *node, GError **error)
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
 
+/* "history: off", or how the historian stores the tag. */
+static gboolean
+parse_history (KankyoYaml *yaml, yaml_node_t *node, KankyoHistorySpec *history, GError **error)
+{
+  yaml_node_t *v[N_HISTORY_KEYS];
+
+  if (node->type == YAML_SCALAR_NODE && g_str_equal ((const char *) node->data.scalar.value, "off"))
+    {
+      history->off = TRUE;
+      return TRUE;
+    }
+  if (node->type != YAML_MAPPING_NODE)
+    {
+      kankyo_yaml_set_expected_error (
+          yaml, node, "history", _ ("off, or a mapping such as {deadband: 0.1, heartbeat: 10min}"), error);
+      return FALSE;
+    }
+  if (!kankyo_yaml_get_fields (yaml, node, "history", history_keys, v, error))
+    return FALSE;
+  if (v[HISTORY_DEADBAND] != NULL
+      && !get_non_negative (yaml, v[HISTORY_DEADBAND], "deadband", &history->deadband, error))
+    return FALSE;
+  if (v[HISTORY_HEARTBEAT] != NULL
+      && !get_seconds (yaml, v[HISTORY_HEARTBEAT], "heartbeat", 0, MAX_HEARTBEAT_MS, &history->heartbeat_s,
+                       error))
+    return FALSE;
+  if (v[HISTORY_CLASS] != NULL
+      && !kankyo_yaml_get_identifier (yaml, v[HISTORY_CLASS], "class", FALSE, &history->tag_class, error))
+    return FALSE;
+  return TRUE;
+}
+
 static KankyoMapTag *
 parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHashTable *names, GError **error)
 {
@@ -810,6 +879,8 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
         return NULL;
     }
   if (v[TAG_SYMBOL] != NULL && !get_symbol (yaml, v[TAG_SYMBOL], &spec->symbol, error))
+    return NULL;
+  if (v[TAG_HISTORY] != NULL && !parse_history (yaml, v[TAG_HISTORY], &spec->history, error))
     return NULL;
   if (v[TAG_SIMULATE] != NULL)
     {
@@ -1309,6 +1380,116 @@ parse_area (LoadContext *ctx, yaml_node_t *node, KankyoProject *project, GError 
   return TRUE;
 }
 
+void
+kankyo_history_class_free (KankyoHistoryClass *klass)
+{
+  if (klass == NULL)
+    return;
+  g_free (klass->name);
+  g_free (klass);
+}
+
+/* "90d", "2y", "12h", "6w" or "forever" (0). Longer than a millisecond
+ * duration can say, so parsed here in hours. */
+static gboolean
+get_retention (KankyoYaml *yaml, yaml_node_t *node, const char *key, double *ret_s, GError **error)
+{
+  static const struct
+  {
+    const char *unit;
+    double hours;
+  } units[] = { { "h", 1 }, { "d", 24 }, { "w", 24 * 7 }, { "y", 24 * 365 } };
+  const char *expected = _ ("a time to keep such as 90d, 2y, 12h or forever");
+  const char *text = NULL;
+  double hours = -1;
+
+  if (!kankyo_yaml_get_scalar (yaml, node, key, expected, &text, error))
+    return FALSE;
+  if (g_str_equal (text, "forever"))
+    {
+      *ret_s = 0;
+      return TRUE;
+    }
+  if (g_ascii_isdigit (text[0]))
+    {
+      char *end = NULL;
+      double number = g_ascii_strtod (text, &end);
+
+      for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+        if (g_str_equal (end, units[i].unit))
+          hours = number * units[i].hours;
+    }
+  if (!isfinite (hours) || hours < 1 || hours > MAX_RETENTION_DAYS * 24.0)
+    {
+      kankyo_yaml_set_expected_error (yaml, node, key, expected, error);
+      return FALSE;
+    }
+  *ret_s = hours * 3600;
+  return TRUE;
+}
+
+/* history: {classes: {fast: {raw: 30d, minute: 1y, hour: forever}}} */
+static gboolean
+parse_history_classes (KankyoYaml *yaml, yaml_node_t *node, KankyoProject *project, GError **error)
+{
+  static const char *const keys[] = { "classes", NULL };
+  yaml_node_t *v[G_N_ELEMENTS (keys)];
+  guint n_classes;
+
+  if (node->type != YAML_MAPPING_NODE)
+    {
+      kankyo_yaml_set_expected_error (yaml, node, "history", _ ("a mapping with classes:"), error);
+      return FALSE;
+    }
+  if (!kankyo_yaml_get_fields (yaml, node, "history", keys, v, error)
+      || !kankyo_yaml_require (yaml, node, "history", "classes", v[0], error)
+      || !kankyo_yaml_get_mapping (yaml, v[0], "classes", _ ("a mapping of retention classes"), 1,
+                                   MAX_HISTORY_CLASSES, &n_classes, error))
+    return FALSE;
+  for (guint i = 0; i < n_classes; i++)
+    {
+      yaml_node_t *key, *value;
+      yaml_node_t *r[N_RETENTION_KEYS];
+      g_autoptr (KankyoHistoryClass) klass = g_new0 (KankyoHistoryClass, 1);
+      double *slots[] = { &klass->raw_s, &klass->minute_s, &klass->hour_s };
+
+      kankyo_yaml_mapping_nth (yaml, v[0], i, &key, &value);
+      if (!kankyo_yaml_get_identifier (yaml, key, "classes", FALSE, &klass->name, error))
+        return FALSE;
+      if (kankyo_project_find_history_class (project, klass->name) != NULL)
+        {
+          kankyo_yaml_set_error (yaml, key, error, _ ("classes: class '%s' is given twice"), klass->name);
+          return FALSE;
+        }
+      if (value->type != YAML_MAPPING_NODE)
+        {
+          kankyo_yaml_set_expected_error (
+              yaml, value, klass->name, _ ("a mapping such as {raw: 90d, minute: 2y, hour: forever}"), error);
+          return FALSE;
+        }
+      if (!kankyo_yaml_get_fields (yaml, value, klass->name, retention_keys, r, error))
+        return FALSE;
+      for (guint k = 0; k < N_RETENTION_KEYS; k++)
+        if (r[k] != NULL && !get_retention (yaml, r[k], retention_keys[k], slots[k], error))
+          return FALSE;
+      g_ptr_array_add (project->history_classes, g_steal_pointer (&klass));
+    }
+  return TRUE;
+}
+
+KankyoHistoryClass *
+kankyo_project_find_history_class (KankyoProject *project, const char *name)
+{
+  for (guint i = 0; i < project->history_classes->len; i++)
+    {
+      KankyoHistoryClass *klass = g_ptr_array_index (project->history_classes, i);
+
+      if (g_str_equal (klass->name, name))
+        return klass;
+    }
+  return NULL;
+}
+
 KankyoProject *
 kankyo_project_load_from_bytes (GBytes *bytes, const char *name, const char *dir, GError **error)
 {
@@ -1334,6 +1515,7 @@ kankyo_project_load_from_bytes (GBytes *bytes, const char *name, const char *dir
   project->dir = g_strdup (dir);
   project->areas = g_ptr_array_new_with_free_func ((GDestroyNotify) area_config_free);
   project->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) device_config_free);
+  project->history_classes = g_ptr_array_new_with_free_func ((GDestroyNotify) kankyo_history_class_free);
 
   area_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   device_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -1356,6 +1538,8 @@ kankyo_project_load_from_bytes (GBytes *bytes, const char *name, const char *dir
   for (guint i = 0; i < n_areas; i++)
     if (!parse_area (&ctx, kankyo_yaml_sequence_nth (yaml, v[PROJECT_AREAS], i), project, error))
       return NULL;
+  if (v[PROJECT_HISTORY] != NULL && !parse_history_classes (yaml, v[PROJECT_HISTORY], project, error))
+    return NULL;
 
   return g_steal_pointer (&project);
 }

@@ -83,13 +83,24 @@ typedef struct
   char *location;       /* "file:line:column" of the device entry */
 } KankyoDeviceConfig;
 
+/* How long the historian keeps each kind of data for tags of a class;
+ * 0 keeps it for ever. */
 typedef struct
 {
   char *name;
-  char *path;         /* file or resource name */
-  char *dir;          /* folder that relative map paths start from; NULL for resources */
-  GPtrArray *areas;   /* KankyoAreaConfig* */
-  GPtrArray *devices; /* KankyoDeviceConfig* */
+  double raw_s;
+  double minute_s;
+  double hour_s;
+} KankyoHistoryClass;
+
+typedef struct
+{
+  char *name;
+  char *path;                 /* file or resource name */
+  char *dir;                  /* folder that relative map paths start from; NULL for resources */
+  GPtrArray *areas;           /* KankyoAreaConfig* */
+  GPtrArray *devices;         /* KankyoDeviceConfig* */
+  GPtrArray *history_classes; /* KankyoHistoryClass*, from history: classes: */
 } KankyoProject;
 
 KankyoProject *kankyo_project_load (const char *path, GError **error);
@@ -98,6 +109,8 @@ KankyoProject *
 kankyo_project_load_from_bytes (GBytes *bytes, const char *name, const char *dir, GError **error);
 void kankyo_project_free (KankyoProject *project);
 KankyoDeviceConfig *kankyo_project_find_device (KankyoProject *project, const char *name);
+void kankyo_history_class_free (KankyoHistoryClass *klass);
+KankyoHistoryClass *kankyo_project_find_history_class (KankyoProject *project, const char *name);
 
 KankyoDeviceMap *kankyo_device_map_parse (GBytes *bytes, const char *name, GError **error);
 KankyoDeviceMap *kankyo_device_map_load (const char *path, GError **error);
@@ -111,6 +124,7 @@ GPtrArray *
 kankyo_device_map_resolve_tags (const KankyoDeviceMap *map, const KankyoDeviceConfig *device, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoProject, kankyo_project_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoHistoryClass, kankyo_history_class_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoDeviceMap, kankyo_device_map_free)
 
 G_END_DECLS

@@ -39,6 +39,8 @@ struct _KankyoTagStore
   GHashTable *by_name;    /* name -> GUINT_TO_POINTER (id + 1) */
   GPtrArray *subscribers; /* Subscriber* */
   guint next_subscription;
+  KankyoTagTapFunc tap;
+  gpointer tap_data;
 };
 
 void
@@ -291,6 +293,15 @@ deliver (gpointer data)
 }
 
 void
+kankyo_tag_store_set_tap (KankyoTagStore *store, KankyoTagTapFunc func, gpointer user_data)
+{
+  g_mutex_lock (&store->mutex);
+  store->tap = func;
+  store->tap_data = user_data;
+  g_mutex_unlock (&store->mutex);
+}
+
+void
 kankyo_tag_store_publish (KankyoTagStore *store, const KankyoTagSample *samples, guint n_samples)
 {
   gint64 now = g_get_real_time ();
@@ -300,6 +311,8 @@ kankyo_tag_store_publish (KankyoTagStore *store, const KankyoTagSample *samples,
   guint n_schedule = 0;
 
   g_mutex_lock (&store->mutex);
+  if (store->tap != NULL)
+    store->tap (samples, n_samples, store->tap_data);
   for (guint i = 0; i < n_samples; i++)
     {
       const KankyoTagSample *s = &samples[i];

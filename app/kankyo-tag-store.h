@@ -48,6 +48,13 @@ void kankyo_tag_store_get (KankyoTagStore *store, guint tag_id, KankyoTagSample 
 /* Any thread. Samples are copied; receive_time is set by the store. */
 void kankyo_tag_store_publish (KankyoTagStore *store, const KankyoTagSample *samples, guint n_samples);
 
+/* Called on the publishing thread with every sample published, changed or
+ * not and before it is coalesced, so a recorder sees each poll; it must
+ * not block. One tap at a time; set it before publishing starts and clear
+ * it (NULL) after publishing stops. */
+typedef void (*KankyoTagTapFunc) (const KankyoTagSample *samples, guint n_samples, gpointer user_data);
+void kankyo_tag_store_set_tap (KankyoTagStore *store, KankyoTagTapFunc func, gpointer user_data);
+
 /* @context NULL means the thread-default context of the caller. */
 guint kankyo_tag_store_subscribe (KankyoTagStore *store,
                                   GMainContext *context,

@@ -2,19 +2,27 @@
  *
  * Runs the same engine the GUI runs, for scripts, services and tests:
  * poll a project and print changes, read or write tags through the one
- * audited write path, and check the audit trail. Exit codes are part of
- * the interface (see usage below), so a script can rely on them.
+ * audited write path, check the audit trail, and take history home as CSV
+ * or as a PDF trend report. Exit codes are part of the interface (see
+ * usage below), so a script can rely on them.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixoutputstream.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kankyo-audit.h"
 #include "kankyo-engine.h"
+#include "kankyo-report.h"
 
 enum
 {
@@ -576,6 +584,449 @@ cmd_audit (int argc, char **argv)
     }
 }
 
+/* ---- export and report ---- */
+
+/* Bounds of what the command line accepts; the library checks again. */
+#define MAX_EXPORT_TAGS KANKYO_REPORT_MAX_TAGS
+#define MAX_AMOUNT_DIGITS 9
+#define MIN_BIN_SECONDS 1
+#define MAX_BIN_US (G_GINT64_CONSTANT (3660) * 24 * 3600 * G_USEC_PER_SEC)
+/* 9999-12-31T23:59:59Z */
+#define MAX_TIME_US (G_GINT64_CONSTANT (253402300799) * G_USEC_PER_SEC)
+
+static char *opt_tags;
+static char *opt_from;
+static char *opt_to;
+static char *opt_bin;
+static gboolean opt_local_time;
+static char *opt_output;
+static char *opt_title;
+static char *opt_author;
+
+/* An amount of time: digits and one of s, m, h, d, w ("90s", "15m", "7d"). */
+static gboolean
+parse_amount (const char *text, gint64 *ret_us)
+{
+  static const struct
+  {
+    char unit;
+    gint64 us;
+  } units[] = { { 's', G_USEC_PER_SEC },
+                { 'm', 60 * G_USEC_PER_SEC },
+                { 'h', G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC },
+                { 'd', G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC },
+                { 'w', G_GINT64_CONSTANT (604800) * G_USEC_PER_SEC } };
+  size_t digits = strspn (text, "0123456789");
+  g_autofree char *number = NULL;
+  guint64 amount;
+
+  if (digits == 0 || digits > MAX_AMOUNT_DIGITS || text[digits] == '\0' || text[digits + 1] != '\0')
+    return FALSE;
+  number = g_strndup (text, digits);
+  if (!g_ascii_string_to_unsigned (number, 10, 0, G_MAXUINT32, &amount, NULL))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (text[digits] == units[i].unit)
+      {
+        if (amount > (guint64) (G_MAXINT64 / units[i].us))
+          return FALSE;
+        *ret_us = (gint64) amount * units[i].us;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* "now", now minus an amount ("-12h"), or ISO 8601. An ISO time without a
+ * zone is the local time of this computer; a date alone is its midnight. */
+static gboolean
+parse_time (const char *text, gint64 now, gint64 *ret_us)
+{
+  gint64 t;
+
+  if (g_str_equal (text, "now"))
+    t = now;
+  else if (text[0] == '-')
+    {
+      gint64 amount;
+
+      if (!parse_amount (text + 1, &amount))
+        return FALSE;
+      t = now - amount;
+    }
+  else
+    {
+      g_autofree char *iso = NULL;
+      g_autoptr (GTimeZone) local = g_time_zone_new_local ();
+      g_autoptr (GDateTime) dt = NULL;
+
+      if (strlen (text) > 64)
+        return FALSE;
+      iso = strlen (text) == 10 ? g_strconcat (text, "T00:00:00", NULL) : g_strdup (text);
+      if (strlen (iso) > 10 && iso[10] == ' ')
+        iso[10] = 'T';
+      /* GLib wants the seconds: 08:00 is 08:00:00. */
+      if (strlen (iso) >= 16 && iso[10] == 'T' && iso[13] == ':' && iso[16] != ':' && iso[16] != '.')
+        {
+          char *with_seconds = g_strdup_printf ("%.16s:00%s", iso, iso + 16);
+
+          g_free (iso);
+          iso = with_seconds;
+        }
+      dt = g_date_time_new_from_iso8601 (iso, local);
+      if (dt == NULL)
+        return FALSE;
+      t = g_date_time_to_unix (dt) * G_USEC_PER_SEC + g_date_time_get_microsecond (dt);
+    }
+  if (t < 0 || t > MAX_TIME_US)
+    return FALSE;
+  *ret_us = t;
+  return TRUE;
+}
+
+static int
+bad_time (GOptionContext *context, const char *option, const char *text)
+{
+  g_autofree char *message
+      = g_strdup_printf (_ ("%s: cannot read '%s' as a time; expected ISO 8601 such as 2024-03-01T08:00 "
+                            "(local time), 2024-03-01T08:00:00Z or 2024-03-01T08:00+09:00, or now, -30m, "
+                            "-12h, -7d (minutes, hours, days before now)"),
+                         option, text);
+
+  return usage_error (context, message);
+}
+
+/* The parts of export and report that are the same: the period, the tags
+ * and the historian. On failure prints why and returns the exit code. */
+typedef struct
+{
+  KankyoHistorian *historian;
+  char **tags;
+  char *plant;
+  KankyoExportRange range;
+} ExportSetup;
+
+static void
+export_setup_clear (ExportSetup *setup)
+{
+  kankyo_historian_close (setup->historian);
+  g_strfreev (setup->tags);
+  g_free (setup->plant);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ExportSetup, export_setup_clear)
+
+static int
+export_setup (GOptionContext *context, ExportSetup *setup)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoProject) project = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  gint64 now = g_get_real_time ();
+  guint n;
+
+  if (opt_tags == NULL || *opt_tags == '\0')
+    return usage_error (context, _ ("--tags is required: the tags to take, as DEVICE.TAG,DEVICE.TAG,..."));
+  setup->tags = g_strsplit (opt_tags, ",", -1);
+  n = g_strv_length (setup->tags);
+  if (n > MAX_EXPORT_TAGS)
+    {
+      g_autofree char *message
+          = g_strdup_printf (_ ("--tags: at most %d tags can be taken at once"), MAX_EXPORT_TAGS);
+
+      return usage_error (context, message);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_strstrip (setup->tags[i]);
+      if (*setup->tags[i] == '\0')
+        return usage_error (context, _ ("--tags: a tag name is empty; expected DEVICE.TAG,DEVICE.TAG,..."));
+    }
+  if (opt_from == NULL)
+    return usage_error (context, _ ("--from is required: the start of the period"));
+  if (!parse_time (opt_from, now, &setup->range.from))
+    return bad_time (context, "--from", opt_from);
+  if (!parse_time (opt_to ? opt_to : "now", now, &setup->range.to))
+    return bad_time (context, "--to", opt_to ? opt_to : "now");
+  if (setup->range.from >= setup->range.to)
+    {
+      g_autofree char *message = g_strdup_printf (_ ("--from must be before --to (%s is not before %s)"),
+                                                  opt_from, opt_to ? opt_to : "now");
+
+      return usage_error (context, message);
+    }
+  setup->range.local_time = opt_local_time;
+
+  project = load_project (&error);
+  if (project == NULL)
+    {
+      g_printerr ("kankyoctl: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  setup->plant = g_strdup (project->name);
+  dir = opt_data_dir ? g_strdup (opt_data_dir) : kankyo_engine_default_data_dir (project);
+  path = g_build_filename (dir, "history.db", NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_printerr (_ ("kankyoctl: there is no history at %s\n"), path);
+      return EXIT_FAILED;
+    }
+  /* Read-only, so an export works while the plant runs and records. */
+  setup->historian = kankyo_historian_open_readonly (path, &error);
+  if (setup->historian == NULL)
+    {
+      g_printerr ("kankyoctl: %s\n", error->message);
+      return EXIT_FAILED;
+    }
+  for (guint i = 0; i < n; i++)
+    if (kankyo_historian_lookup (setup->historian, setup->tags[i]) == 0)
+      {
+        g_auto (GStrv) known = kankyo_historian_list_tags (setup->historian);
+        g_autofree char *message = NULL;
+        g_autoptr (GString) some = g_string_new (NULL);
+
+        for (guint k = 0; known[k] != NULL && k < 20; k++)
+          g_string_append_printf (some, "%s%s", k > 0 ? ", " : "", known[k]);
+        if (g_strv_length (known) > 20)
+          g_string_append (some, ", …");
+        message = g_strdup_printf (_ ("--tags: no history is recorded for %s; recorded tags: %s"),
+                                   setup->tags[i], some->len > 0 ? some->str : _ ("none"));
+        return usage_error (context, message);
+      }
+  setup->range.tags = (const char *const *) setup->tags;
+  return EXIT_OK;
+}
+
+/* The export runs on a thread of its own, so that Ctrl+C cancels it and a
+ * file being written is removed instead of left half done. */
+typedef struct
+{
+  ExportSetup *setup;
+  KankyoReportHeader header;
+  gboolean pdf;
+  GOutputStream *stdout_stream; /* CSV without -o */
+  GMainLoop *loop;
+  GCancellable *cancellable;
+  gboolean show_progress;
+  int last_percent;
+  gboolean ok;
+  GError *error;
+} ExportJob;
+
+static void
+export_progress (double fraction, gpointer data)
+{
+  ExportJob *job = data;
+  int percent = (int) (fraction * 100);
+
+  if (job->show_progress && percent != job->last_percent)
+    {
+      job->last_percent = percent;
+      g_printerr ("\r%3d %%", percent);
+    }
+}
+
+static gboolean
+cancel_on_signal (gpointer cancellable)
+{
+  g_cancellable_cancel (cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+export_done (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+export_thread (gpointer data)
+{
+  ExportJob *job = data;
+  KankyoHistorian *historian = job->setup->historian;
+  const KankyoExportRange *range = &job->setup->range;
+
+  if (job->pdf)
+    job->ok = kankyo_report_write_pdf (historian, range, &job->header, opt_output, export_progress, job,
+                                       job->cancellable, &job->error);
+  else if (job->stdout_stream != NULL)
+    job->ok = kankyo_report_write_csv (historian, range, job->stdout_stream, export_progress, job,
+                                       job->cancellable, &job->error);
+  else
+    job->ok = kankyo_report_write_csv_file (historian, range, opt_output, export_progress, job,
+                                            job->cancellable, &job->error);
+  g_idle_add (export_done, job->loop);
+  return NULL;
+}
+
+static int
+run_export (ExportJob *job)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  GThread *thread;
+  guint sig_int, sig_term;
+  int status = EXIT_OK;
+
+  job->loop = loop;
+  job->cancellable = cancellable;
+  job->last_percent = -1;
+  job->show_progress = isatty (STDERR_FILENO) && (job->pdf || opt_output != NULL);
+  sig_int = g_unix_signal_add (SIGINT, cancel_on_signal, cancellable);
+  sig_term = g_unix_signal_add (SIGTERM, cancel_on_signal, cancellable);
+  thread = g_thread_new ("export", export_thread, job);
+  g_main_loop_run (loop);
+  g_thread_join (thread);
+  g_source_remove (sig_int);
+  g_source_remove (sig_term);
+  if (job->show_progress)
+    g_printerr ("\n");
+
+  if (!job->ok)
+    {
+      if (g_error_matches (job->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_printerr ("%s", opt_output != NULL ? _ ("kankyoctl: cancelled; nothing was written\n")
+                                             : _ ("kankyoctl: cancelled\n"));
+      else
+        g_printerr ("kankyoctl: %s\n", job->error->message);
+      status = g_error_matches (job->error, KANKYO_REPORT_ERROR, KANKYO_REPORT_ERROR_INVALID) ? EXIT_USAGE
+                                                                                              : EXIT_FAILED;
+      g_clear_error (&job->error);
+    }
+  return status;
+}
+
+/* A width of bins: "30s", "1m", "15m", "1h", "1d". */
+static gboolean
+parse_bin (const char *text, gint64 *ret_us)
+{
+  gint64 us;
+
+  if (!parse_amount (text, &us) || us < MIN_BIN_SECONDS * G_USEC_PER_SEC || us > MAX_BIN_US)
+    return FALSE;
+  *ret_us = us;
+  return TRUE;
+}
+
+static const GOptionEntry period_entries[]
+    = { { "tags", 0, 0, G_OPTION_ARG_STRING, &opt_tags, N_ ("Tags to take, separated by commas"),
+          N_ ("DEVICE.TAG,...") },
+        { "from", 0, 0, G_OPTION_ARG_STRING, &opt_from,
+          N_ ("Start of the period: ISO 8601 (local time unless a zone is given), now, or -30m, -12h, -7d"),
+          N_ ("TIME") },
+        { "to", 0, 0, G_OPTION_ARG_STRING, &opt_to, N_ ("End of the period, not included (default: now)"),
+          N_ ("TIME") },
+        { "local-time", 0, 0, G_OPTION_ARG_NONE, &opt_local_time,
+          N_ ("Write times in this computer's time zone, with their offset (default: UTC)"), NULL },
+        { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
+          N_ ("File to write (export: standard output if left out or -)"), N_ ("FILE") },
+        { NULL } };
+
+static int
+cmd_export (int argc, char **argv)
+{
+  static const GOptionEntry entries[] = {
+    { "bin", 0, 0, G_OPTION_ARG_STRING, &opt_bin,
+      N_ ("Min, max, mean and count per bin of this width (30s, 1m, 15m, 1h, 1d) instead of raw samples"),
+      N_ ("WIDTH") },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = command_context (
+      "",
+      _ ("Write the history of tags as CSV (RFC 4180, UTF-8, \".\" as decimal point) to a file or to "
+         "standard output."),
+      entries);
+  g_autoptr (GError) error = NULL;
+  g_auto (ExportSetup) setup = { 0 };
+  g_autoptr (GOutputStream) stdout_stream = NULL;
+  ExportJob job = { 0 };
+  int status;
+
+  g_option_context_add_main_entries (context, period_entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc > 1)
+    return usage_error (context, _ ("export takes no arguments; name the tags with --tags"));
+  if (opt_bin != NULL && !parse_bin (opt_bin, &setup.range.bin_us))
+    {
+      g_autofree char *message = g_strdup_printf (
+          _ ("--bin: cannot read '%s' as a bin width; expected a whole number of seconds, minutes, hours or "
+             "days from 1s to 3660d, such as 30s, 1m, 15m, 1h, 1d"),
+          opt_bin);
+
+      return usage_error (context, message);
+    }
+  if (opt_output != NULL && *opt_output == '\0')
+    return usage_error (context, _ ("--output: the file name is empty"));
+
+  status = export_setup (context, &setup);
+  if (status != EXIT_OK)
+    return status;
+  if (setup.range.bin_us > 0
+      && (guint64) ((setup.range.to - setup.range.from - 1) / setup.range.bin_us + 1)
+             > KANKYO_REPORT_MAX_CSV_ROWS)
+    {
+      g_autofree char *max_text = g_strdup_printf ("%" G_GUINT64_FORMAT, KANKYO_REPORT_MAX_CSV_ROWS);
+      g_autofree char *message = g_strdup_printf (
+          _ ("--bin: bins of %s over this period would make more than %s rows; choose wider bins or a "
+             "shorter period"),
+          opt_bin, max_text);
+
+      return usage_error (context, message);
+    }
+  job.setup = &setup;
+  if (opt_output == NULL || g_str_equal (opt_output, "-"))
+    {
+      g_clear_pointer (&opt_output, g_free);
+      stdout_stream = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
+      job.stdout_stream = stdout_stream;
+    }
+  return run_export (&job);
+}
+
+static int
+cmd_report (int argc, char **argv)
+{
+  static const GOptionEntry entries[]
+      = { { "title", 0, 0, G_OPTION_ARG_STRING, &opt_title,
+            N_ ("Title of the report (default: Trend report)"), N_ ("TEXT") },
+          { "author", 0, 0, G_OPTION_ARG_STRING, &opt_author,
+            N_ ("Who makes the report (default: the login name)"), N_ ("NAME") },
+          { NULL } };
+  g_autoptr (GOptionContext) context = command_context (
+      "",
+      _ ("Make a PDF trend report: charts of up to four tags a page, then a table of min, max, mean and "
+         "count per tag."),
+      entries);
+  g_autoptr (GError) error = NULL;
+  g_auto (ExportSetup) setup = { 0 };
+  ExportJob job = { 0 };
+  int status;
+
+  g_option_context_add_main_entries (context, period_entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc > 1)
+    return usage_error (context, _ ("report takes no arguments; name the tags with --tags"));
+  if (opt_output == NULL || *opt_output == '\0' || g_str_equal (opt_output, "-"))
+    return usage_error (context, _ ("--output is required: the PDF file to write"));
+  if (opt_title != NULL && (strlen (opt_title) > 200 || !g_utf8_validate (opt_title, -1, NULL)))
+    return usage_error (context, _ ("--title must be UTF-8 text of at most 200 bytes"));
+  if (opt_author != NULL && (strlen (opt_author) > 200 || !g_utf8_validate (opt_author, -1, NULL)))
+    return usage_error (context, _ ("--author must be UTF-8 text of at most 200 bytes"));
+
+  status = export_setup (context, &setup);
+  if (status != EXIT_OK)
+    return status;
+  job.setup = &setup;
+  job.pdf = TRUE;
+  job.header.plant = setup.plant;
+  job.header.title = opt_title;
+  job.header.author = opt_author ? opt_author : g_get_user_name ();
+  return run_export (&job);
+}
+
 static void
 print_usage (FILE *out)
 {
@@ -589,8 +1040,15 @@ print_usage (FILE *out)
               "               write through the audited write path\n"
               "  audit verify check the audit trail for edited, deleted or reordered records\n"
               "  audit list   print the newest audit records\n"
+              "  export --tags TAG,... --from TIME [--to TIME] [--bin WIDTH] [-o FILE]\n"
+              "               history as CSV: every stored sample, or min, max, mean\n"
+              "               and count per bin\n"
+              "  report --tags TAG,... --from TIME [--to TIME] [--title TEXT] -o FILE\n"
+              "               a PDF trend report: charts and a table of statistics\n"
               "\n"
               "Without --project, commands use the embedded demo plant.\n"
+              "TIME is ISO 8601 (2024-03-01T08:00, local time unless it names a zone:\n"
+              "Z, +09:00), or now, or before now: -30m, -12h, -7d.\n"
               "'kankyoctl COMMAND --help' describes each command's options.\n"
               "\n"
               "Exit status: 0 success; 1 the operation failed; 2 bad usage or project;\n"
@@ -633,6 +1091,10 @@ main (int argc, char **argv)
     return cmd_write (argc - 1, argv + 1);
   if (g_str_equal (command, "audit"))
     return cmd_audit (argc - 1, argv + 1);
+  if (g_str_equal (command, "export"))
+    return cmd_export (argc - 1, argv + 1);
+  if (g_str_equal (command, "report"))
+    return cmd_report (argc - 1, argv + 1);
 
   g_printerr (_ ("kankyoctl: unknown command '%s'\n\n"), command);
   print_usage (stderr);

@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 packages="
   build-essential meson ninja-build pkg-config gettext
   libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev librsvg2-dev libsodium-dev
-  libmodbus-dev libsqlite3-dev libyaml-dev
+  libmodbus-dev libsqlite3-dev libyaml-dev libcairo2-dev libpango1.0-dev
   sqlite3 python3 python3-pymodbus python3-serial mbpoll socat
-  xvfb xauth desktop-file-utils appstream clang-format
+  xvfb xauth desktop-file-utils appstream clang-format poppler-utils xdotool
+  fonts-ipafont-gothic locales
 "
 
 missing=""

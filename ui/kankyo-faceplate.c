@@ -2,7 +2,8 @@
  *
  * A grid with a row per tag: label, value with its unit, the quality in
  * words, the source time in the station's time zone, a sparkline of the
- * last samples for analog tags and a "Change…" button for writable ones.
+ * last samples and a "Trend" button that opens the tag's history for
+ * analog tags, and a "Change…" button for writable ones.
  * One tag-store subscription on the GTK main context feeds every row; a
  * batch touches only the rows whose tags changed.
  *
@@ -17,6 +18,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "kankyo-trend-window.h"
 #include "kankyo-write-dialog.h"
 
 #define SPARKLINE_SAMPLES 120 /* two minutes at one sample a second */
@@ -290,6 +292,18 @@ on_change_clicked (GtkButton *button, gpointer data)
 }
 
 static void
+on_trend_clicked (GtkButton *button, gpointer data)
+{
+  FaceplateRow *row = data;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (button));
+  KankyoTrendWindow *window;
+
+  window = kankyo_trend_window_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, row->faceplate->engine);
+  kankyo_trend_window_add_tag (window, row->name);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
 row_apply (FaceplateRow *row, const KankyoTagSample *sample)
 {
   gboolean good = sample->quality == KANKYO_QUALITY_GOOD;
@@ -459,6 +473,20 @@ add_row (KankyoFaceplate *self, GtkGrid *grid, guint tag_id, int y)
       gtk_accessible_update_property (GTK_ACCESSIBLE (row->sparkline), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                       accessible, -1);
       gtk_grid_attach (grid, row->sparkline, 4, y, 1, 1);
+    }
+
+  if (row->sparkline != NULL)
+    {
+      GtkWidget *button = gtk_button_new_with_label (_ ("Trend"));
+      g_autofree char *name = g_strconcat ("trend:", row->name, NULL);
+      /* Translators: the tooltip of a faceplate row's Trend button */
+      g_autofree char *tooltip = g_strdup_printf (_ ("Show the history of %s"), tag_label (row->spec));
+
+      gtk_widget_set_name (button, name);
+      gtk_widget_set_tooltip_text (button, tooltip);
+      gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+      g_signal_connect (button, "clicked", G_CALLBACK (on_trend_clicked), row);
+      gtk_grid_attach (grid, button, 6, y, 1, 1);
     }
 
   if (row->spec->writable)

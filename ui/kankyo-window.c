@@ -7,7 +7,8 @@
  * device's connection state at all times, by shape and word first and by
  * colour only second, so a lost link is never missed whatever level is
  * shown. All of it is fed by one tag-store subscription delivered on the
- * GTK main context; nothing here waits on a device.
+ * GTK main context; nothing here waits on a device. The Trends menu of the
+ * header bar (Ctrl+T, Ctrl+Shift+T) opens trend windows and saved views.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 
 #include "kankyo-faceplate.h"
 #include "kankyo-mimic-view.h"
+#include "kankyo-trend-window.h"
 
 #define APP_ID "org.kankyo.Kankyo"
 #define MIN_WINDOW_SIZE 360
@@ -541,6 +543,19 @@ nav_device (GtkWidget *widget, const char *action_name, GVariant *parameter)
   show_device (KANKYO_WINDOW (widget), g_variant_get_string (parameter, NULL));
 }
 
+/* A trend window of its own each time, so trends can be compared side by
+ * side; it closes with the main window. */
+static void
+trend_open (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  KankyoWindow *self = KANKYO_WINDOW (widget);
+  KankyoTrendWindow *trends = kankyo_trend_window_new (GTK_WINDOW (self), self->engine);
+
+  gtk_window_present (GTK_WINDOW (trends));
+  if (g_str_equal (action_name, "trend.views"))
+    kankyo_trend_window_show_views (trends);
+}
+
 static void
 on_sidebar_row (KankyoWindow *self, GtkListBoxRow *row)
 {
@@ -781,6 +796,8 @@ show_load_error (KankyoWindow *self, const GError *error)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "nav.area", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "nav.area-number", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "nav.device", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "trend.open", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "trend.views", FALSE);
 }
 
 /* ---- window state ---- */
@@ -914,6 +931,8 @@ kankyo_window_class_init (KankyoWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "nav.area", "s", nav_area);
   gtk_widget_class_install_action (widget_class, "nav.area-number", "i", nav_area_number);
   gtk_widget_class_install_action (widget_class, "nav.device", "s", nav_device);
+  gtk_widget_class_install_action (widget_class, "trend.open", NULL, trend_open);
+  gtk_widget_class_install_action (widget_class, "trend.views", NULL, trend_open);
 
   /* Backspace goes back only when no text field takes it first: bindings of
    * the window run after the focused widget has had the key. */
@@ -922,6 +941,9 @@ kankyo_window_class_init (KankyoWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_BackSpace, 0, "nav.back", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Back, 0, "nav.back", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0, GDK_CONTROL_MASK, "nav.overview", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_t, GDK_CONTROL_MASK, "trend.open", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_T, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "trend.views", NULL);
   for (int i = 1; i <= MAX_AREA_SHORTCUTS; i++)
     {
       gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + i, GDK_CONTROL_MASK, "nav.area-number",

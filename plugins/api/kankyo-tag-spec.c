@@ -32,6 +32,7 @@ kankyo_tag_spec_new (void)
   spec->min = NAN;
   spec->max = NAN;
   kankyo_alarm_limits_init (&spec->alarms);
+  spec->history.heartbeat_s = KANKYO_HISTORY_DEFAULT_HEARTBEAT_S;
   kankyo_register_spec_init (&spec->reg);
   spec->value_type = kankyo_register_spec_value_type (&spec->reg);
   return spec;
@@ -47,6 +48,7 @@ kankyo_tag_spec_copy (const KankyoTagSpec *spec)
   copy->unit = g_strdup (spec->unit);
   copy->description = g_strdup (spec->description);
   copy->symbol = g_strdup (spec->symbol);
+  copy->history.tag_class = g_strdup (spec->history.tag_class);
   return copy;
 }
 
@@ -60,6 +62,7 @@ kankyo_tag_spec_free (KankyoTagSpec *spec)
   g_free (spec->unit);
   g_free (spec->description);
   g_free (spec->symbol);
+  g_free (spec->history.tag_class);
   g_free (spec);
 }
 

@@ -25,6 +25,17 @@ typedef struct
   double off_delay; /* seconds it must be clear before it returns */
 } KankyoAlarmLimits;
 
+/* How the historian records a tag. */
+#define KANKYO_HISTORY_DEFAULT_HEARTBEAT_S 60.0
+
+typedef struct
+{
+  gboolean off;       /* not recorded at all */
+  double deadband;    /* engineering units a value must move to be stored; 0 stores every change */
+  double heartbeat_s; /* stored at least this often even when steady; 0 only on change */
+  char *tag_class;    /* retention class; NULL is "default" */
+} KankyoHistorySpec;
+
 typedef struct
 {
   char *name;        /* unique within its device: "supply_temp" */
@@ -41,6 +52,7 @@ typedef struct
   KankyoRegisterSpec reg;
   KankyoAlarmLimits alarms;
   char *symbol; /* mimic symbol the tag drives ("fan", "valve"); may be NULL */
+  KankyoHistorySpec history;
 } KankyoTagSpec;
 
 void kankyo_alarm_limits_init (KankyoAlarmLimits *limits);

@@ -219,6 +219,70 @@ test_comm_loss (Fixture *f, gconstpointer data)
   g_assert_cmpint (t_good, >=, 0);
 }
 
+/* Every poll of a changing value is recorded, with the same values the
+ * tag store showed; a device pulled away leaves a Bad sample where the gap
+ * begins and Good samples after it comes back; nothing is lost at stop. */
+static void
+test_history (Fixture *f, gconstpointer data)
+{
+  KankyoServerFaults drop = { .drop = TRUE };
+  KankyoServerFaults none = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) raw = NULL;
+  KankyoHistorian *historian = kankyo_engine_get_historian (f->engine);
+  gint64 start = g_get_real_time ();
+  guint id, n_good_before = 0, n_bad = 0, n_good_after = 0;
+  double sp;
+
+  g_assert_nonnull (historian);
+  g_assert_true (g_str_has_prefix (kankyo_historian_get_path (historian), f->dir));
+  id = kankyo_historian_lookup (historian, "room1.setpoint");
+  g_assert_cmpuint (id, !=, 0);
+  /* Strings are not recorded. */
+  g_assert_cmpuint (kankyo_historian_lookup (historian, "room1._last_error"), ==, 0);
+
+  g_assert_cmpint (wait_for_quality (f, "room1.setpoint", KANKYO_QUALITY_GOOD, 3000), >=, 0);
+  quality_of (f, "room1.setpoint", &sp, NULL);
+  kankyo_sim_host_set_server_faults (f->sim, 0, &drop);
+  g_assert_cmpint (wait_for_quality (f, "room1.setpoint", KANKYO_QUALITY_BAD_COMMUNICATION_ERROR, 5000), >=,
+                   0);
+  g_usleep (2 * POLL_MS * 1000);
+  kankyo_sim_host_set_server_faults (f->sim, 0, &none);
+  g_assert_cmpint (wait_for_quality (f, "room1.setpoint", KANKYO_QUALITY_GOOD, 5000), >=, 0);
+
+  g_assert_true (kankyo_historian_flush (historian, &error));
+  g_assert_no_error (error);
+  raw = kankyo_historian_read_raw (historian, id, start - G_USEC_PER_SEC, g_get_real_time () + 1, FALSE,
+                                   &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < raw->len; i++)
+    {
+      const KankyoHistorianSample *s = &g_array_index (raw, KankyoHistorianSample, i);
+
+      if (i > 0)
+        g_assert_cmpint (s->time, >=, g_array_index (raw, KankyoHistorianSample, i - 1).time);
+      if (kankyo_quality_is_good (s->quality))
+        {
+          g_assert_cmpfloat (s->value, ==, sp);
+          if (n_bad == 0)
+            n_good_before++;
+          else
+            n_good_after++;
+        }
+      else
+        {
+          g_assert_cmpint (s->quality, ==, KANKYO_QUALITY_BAD_COMMUNICATION_ERROR);
+          g_assert_true (isnan (s->value));
+          g_assert_cmpuint (n_good_after, ==, 0);
+          n_bad++;
+        }
+    }
+  /* A steady setpoint is stored once, then on its heartbeat; the gap once. */
+  g_assert_cmpuint (n_good_before, >=, 1);
+  g_assert_cmpuint (n_bad, ==, 1);
+  g_assert_cmpuint (n_good_after, ==, 1);
+}
+
 typedef struct
 {
   gboolean done;
@@ -432,6 +496,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/engine/poll/good", test_poll_good);
   ADD ("/engine/poll/comm-loss", test_comm_loss);
+  ADD ("/engine/history", test_history);
   ADD ("/engine/write/confirmed", test_write_path);
   ADD ("/engine/write/refused", test_write_refused);
   ADD ("/engine/write/device-down", test_write_device_down);

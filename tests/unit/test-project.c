@@ -359,6 +359,22 @@ test_load_good (void)
 
   g_assert_cmpuint (project->devices->len, ==, 5);
 
+  g_assert_cmpuint (project->history_classes->len, ==, 2);
+  {
+    const KankyoHistoryClass *haccp = kankyo_project_find_history_class (project, "haccp");
+    const KankyoHistoryClass *fast = kankyo_project_find_history_class (project, "fast");
+
+    g_assert_nonnull (haccp);
+    g_assert_cmpfloat (haccp->raw_s, ==, 2 * 365 * 86400.0);
+    g_assert_cmpfloat (haccp->minute_s, ==, 5 * 365 * 86400.0);
+    g_assert_cmpfloat (haccp->hour_s, ==, 0);
+    g_assert_nonnull (fast);
+    g_assert_cmpfloat (fast->raw_s, ==, 36 * 3600.0);
+    g_assert_cmpfloat (fast->minute_s, ==, 14 * 86400.0);
+    g_assert_cmpfloat (fast->hour_s, ==, 0);
+    g_assert_null (kankyo_project_find_history_class (project, "slow"));
+  }
+
   /* A plugin's device type, reached over TCP. */
   device = g_ptr_array_index (project->devices, 0);
   g_assert_cmpstr (device->name, ==, "room1");
@@ -429,7 +445,12 @@ test_load_good (void)
   g_assert_cmpfloat (tag->spec->max, ==, 20.0);
   g_assert_cmpint (tag->spec->value_type, ==, KANKYO_VALUE_DOUBLE);
   g_assert_true (g_str_has_suffix (tag->location, "projects/plant.yaml:34:13"));
+  g_assert_false (tag->spec->history.off);
+  g_assert_cmpfloat (tag->spec->history.deadband, ==, 0.2);
+  g_assert_cmpfloat (tag->spec->history.heartbeat_s, ==, 300.0);
+  g_assert_cmpstr (tag->spec->history.tag_class, ==, "haccp");
   tag = find_tag (device->map, "door_open");
+  g_assert_true (tag->spec->history.off);
   g_assert_cmpint (tag->spec->reg.area, ==, KANKYO_AREA_DISCRETE_INPUT);
   g_assert_cmpuint (tag->address, ==, 0x2C);
   g_assert_cmpint (tag->spec->value_type, ==, KANKYO_VALUE_BOOL);
