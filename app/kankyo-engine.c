@@ -57,7 +57,10 @@ struct _KankyoEngine
   KankyoSimHost *sim;
   double sim_speed;
 
-  KankyoAudit *audit; /* used on the engine thread only */
+  KankyoAudit *audit; /* the engine thread's and the alarm engine's */
+  KankyoAlarmJournal *alarm_journal;
+  KankyoAlarmEngine *alarms;
+  char *alarms_path;
   KankyoHistorian *historian;
   char *history_path;
   GArray *history_ids; /* guint per tag-store id: the historian's id, 0 when not recorded */
@@ -96,6 +99,7 @@ kankyo_engine_finalize (GObject *object)
   g_free (self->data_dir);
   g_free (self->audit_path);
   g_free (self->history_path);
+  g_free (self->alarms_path);
   G_OBJECT_CLASS (kankyo_engine_parent_class)->finalize (object);
 }
 
@@ -163,6 +167,7 @@ kankyo_engine_new (KankyoProject *project, const char *data_dir, GError **error)
   self->data_dir = g_strdup (data_dir);
   self->audit_path = g_build_filename (data_dir, "audit.db", NULL);
   self->history_path = g_build_filename (data_dir, "history.db", NULL);
+  self->alarms_path = g_build_filename (data_dir, "alarms.db", NULL);
 
   kankyo_modules_load ();
   for (guint i = 0; i < project->devices->len; i++)
@@ -386,6 +391,252 @@ start_history (KankyoEngine *self, GError **error)
   return TRUE;
 }
 
+/* ---- alarms ---- */
+
+/* The conditions of KankyoAlarmLimitKind as the alarm engine knows them,
+ * and as they end an alarm's id ("room1.temperature.high"). */
+static const KankyoAlarmKind limit_kinds[KANKYO_ALARM_LIMIT_N_KINDS] = {
+  [KANKYO_ALARM_LIMIT_LOW_LOW] = KANKYO_ALARM_LOW_LOW,
+  [KANKYO_ALARM_LIMIT_LOW] = KANKYO_ALARM_LOW,
+  [KANKYO_ALARM_LIMIT_HIGH] = KANKYO_ALARM_HIGH,
+  [KANKYO_ALARM_LIMIT_HIGH_HIGH] = KANKYO_ALARM_HIGH_HIGH,
+  [KANKYO_ALARM_LIMIT_DEVIATION] = KANKYO_ALARM_DEVIATION,
+  [KANKYO_ALARM_LIMIT_RATE] = KANKYO_ALARM_RATE,
+  [KANKYO_ALARM_LIMIT_STATE] = KANKYO_ALARM_DIGITAL,
+};
+
+static const char *const limit_names[KANKYO_ALARM_LIMIT_N_KINDS] = {
+  "low-low", "low", "high", "high-high", "deviation", "rate", "state",
+};
+
+/* ISA-18.2 asks for about 5 % high, 15 % medium and 80 % low priority
+ * among the alarms operators see. A low or high limit is crossed first and
+ * most often, so it is low; the low-low and high-high behind it, and a
+ * true/false alarm (a fault the device reports), are medium. High is left
+ * to the device types and projects that mean it, and to comm-fail. */
+static const KankyoAlarmPriority default_priorities[KANKYO_ALARM_LIMIT_N_KINDS] = {
+  [KANKYO_ALARM_LIMIT_LOW_LOW] = KANKYO_ALARM_PRIORITY_MEDIUM,
+  [KANKYO_ALARM_LIMIT_LOW] = KANKYO_ALARM_PRIORITY_LOW,
+  [KANKYO_ALARM_LIMIT_HIGH] = KANKYO_ALARM_PRIORITY_LOW,
+  [KANKYO_ALARM_LIMIT_HIGH_HIGH] = KANKYO_ALARM_PRIORITY_MEDIUM,
+  [KANKYO_ALARM_LIMIT_DEVIATION] = KANKYO_ALARM_PRIORITY_LOW,
+  [KANKYO_ALARM_LIMIT_RATE] = KANKYO_ALARM_PRIORITY_LOW,
+  [KANKYO_ALARM_LIMIT_STATE] = KANKYO_ALARM_PRIORITY_MEDIUM,
+};
+
+/* "Fill room: Temperature high": the device, what is measured, the kind. */
+static char *
+alarm_message (KankyoAlarmLimitKind kind, const char *device, const char *what)
+{
+  switch (kind)
+    {
+      case KANKYO_ALARM_LIMIT_LOW_LOW:
+        /* Translators: a device, then what it measures. */
+        return g_strdup_printf (_ ("%s: %s low-low"), device, what);
+      case KANKYO_ALARM_LIMIT_LOW:
+        /* Translators: a device, then what it measures. */
+        return g_strdup_printf (_ ("%s: %s low"), device, what);
+      case KANKYO_ALARM_LIMIT_HIGH:
+        /* Translators: a device, then what it measures. */
+        return g_strdup_printf (_ ("%s: %s high"), device, what);
+      case KANKYO_ALARM_LIMIT_HIGH_HIGH:
+        /* Translators: a device, then what it measures. */
+        return g_strdup_printf (_ ("%s: %s high-high"), device, what);
+      case KANKYO_ALARM_LIMIT_DEVIATION:
+        /* Translators: a device, then what it measures. */
+        return g_strdup_printf (_ ("%s: %s away from its setpoint"), device, what);
+      case KANKYO_ALARM_LIMIT_RATE:
+        /* Translators: a device, then what it measures. */
+        return g_strdup_printf (_ ("%s: %s changing too fast"), device, what);
+      case KANKYO_ALARM_LIMIT_STATE:
+      case KANKYO_ALARM_LIMIT_N_KINDS:
+      default:
+        /* Translators: a device, then the state it reports. */
+        return g_strdup_printf (_ ("%s: %s"), device, what);
+    }
+}
+
+/* "setpoint" of the same device, or "room1.setpoint" as written. */
+static char *
+qualify_tag (const char *device, const char *tag)
+{
+  return strchr (tag, '.') != NULL ? g_strdup (tag) : g_strconcat (device, ".", tag, NULL);
+}
+
+static gboolean
+project_has_area (KankyoProject *project, const char *name)
+{
+  for (guint i = 0; i < project->areas->len; i++)
+    if (g_str_equal (((KankyoAreaConfig *) g_ptr_array_index (project->areas, i))->name, name))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+add_tag_alarms (KankyoEngine *self,
+                EngineDevice *dev,
+                const KankyoTagSpec *spec,
+                const KankyoAlarmLimits *l,
+                GPtrArray *defs,
+                GError **error)
+{
+  const KankyoDeviceConfig *config = dev->config;
+  const double limits[KANKYO_ALARM_LIMIT_N_KINDS] = {
+    l->low_low, l->low, l->high, l->high_high, l->deviation, l->rate, l->state >= 0 ? l->state : NAN,
+  };
+  const char *device_text = config->label != NULL ? config->label : config->name;
+  const char *what = l->message != NULL    ? l->message
+                     : spec->label != NULL ? g_dgettext (GETTEXT_PACKAGE, spec->label)
+                                           : spec->name;
+
+  if (l->display != NULL && !project_has_area (self->project, l->display))
+    {
+      g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_CONFIG,
+                   _ ("tag %s.%s: alarms: display '%s' is not an area of the project"), config->name,
+                   spec->name, l->display);
+      return FALSE;
+    }
+  for (guint k = 0; k < KANKYO_ALARM_LIMIT_N_KINDS; k++)
+    {
+      KankyoAlarmDefinition *def;
+
+      if (isnan (limits[k]))
+        continue;
+      def = kankyo_alarm_definition_new ();
+      def->id = g_strdup_printf ("%s.%s.%s", config->name, spec->name, limit_names[k]);
+      def->tag = g_strdup_printf ("%s.%s", config->name, spec->name);
+      def->device = g_strdup (config->name);
+      def->area = g_strdup (config->area);
+      def->priority = l->priority[k] >= 0 ? (KankyoAlarmPriority) l->priority[k] : default_priorities[k];
+      def->condition.kind = limit_kinds[k];
+      def->condition.limit = limits[k];
+      /* The deadband is in the tag's unit; a rate is in units per second. */
+      def->condition.deadband = k == KANKYO_ALARM_LIMIT_RATE ? 0.0 : l->deadband;
+      def->condition.on_delay = (gint64) (l->on_delay * G_USEC_PER_SEC);
+      def->condition.off_delay = (gint64) (l->off_delay * G_USEC_PER_SEC);
+      if (k == KANKYO_ALARM_LIMIT_DEVIATION)
+        def->setpoint_tag = qualify_tag (config->name, l->deviation_setpoint);
+      def->latching = l->latching;
+      def->message = alarm_message (k, device_text, what);
+      def->guidance = g_strdup (l->guidance);
+      def->display = g_strdup (l->display != NULL ? l->display : config->area);
+      if (l->suppressed_by != NULL)
+        def->suppressed_by = qualify_tag (config->name, l->suppressed_by);
+      def->suppressed_value = l->suppressed_value;
+      g_ptr_array_add (defs, def);
+    }
+  return TRUE;
+}
+
+static KankyoAlarmDefinition *
+comm_fail_definition (EngineDevice *dev)
+{
+  const KankyoDeviceConfig *config = dev->config;
+  KankyoAlarmDefinition *def = kankyo_alarm_definition_new ();
+
+  def->id = g_strdup_printf ("%s.comm-fail", config->name);
+  def->tag = g_strdup_printf ("%s._online", config->name);
+  def->device = g_strdup (config->name);
+  def->area = g_strdup (config->area);
+  def->priority = (KankyoAlarmPriority) config->comm_fail_priority;
+  def->condition.kind = KANKYO_ALARM_COMM_FAIL;
+  def->condition.limit = 0; /* _online false */
+  def->condition.on_delay = (gint64) config->comm_fail_delay_ms * G_TIME_SPAN_MILLISECOND;
+  def->message
+      = g_strdup_printf (_ ("%s: does not answer"), config->label != NULL ? config->label : config->name);
+  def->guidance = g_strdup (config->comm_fail_guidance != NULL
+                                ? config->comm_fail_guidance
+                                : _ ("Check that the device has power and that its cable is connected, then "
+                                     "its endpoint and unit id in the project. Its other alarms are "
+                                     "suppressed until it answers."));
+  def->display = g_strdup (config->area);
+  return def;
+}
+
+/* A project's alarms for a tag of a device must name one of its tags and
+ * fit what the tag holds. */
+static gboolean
+check_alarm_overrides (EngineDevice *dev, GError **error)
+{
+  GPtrArray *overrides = dev->config->alarm_overrides;
+
+  for (guint i = 0; overrides != NULL && i < overrides->len; i++)
+    {
+      const KankyoAlarmOverride *override = g_ptr_array_index (overrides, i);
+      const KankyoTagSpec *spec = NULL;
+      gboolean is_bool;
+
+      for (guint j = 0; j < dev->specs->len && spec == NULL; j++)
+        if (g_str_equal (((const KankyoTagSpec *) g_ptr_array_index (dev->specs, j))->name, override->tag))
+          spec = g_ptr_array_index (dev->specs, j);
+      if (spec == NULL)
+        {
+          g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_CONFIG,
+                       _ ("%s: alarms: device %s has no tag '%s'"), override->location, dev->config->name,
+                       override->tag);
+          return FALSE;
+        }
+      is_bool = spec->value_type == KANKYO_VALUE_BOOL;
+      if (override->off || is_bool == (override->limits.state >= 0))
+        continue;
+      if (is_bool)
+        g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_CONFIG,
+                     _ ("%s: alarms: tag '%s' of device %s is true or false; it takes state: true or "
+                        "state: false, not limits"),
+                     override->location, override->tag, dev->config->name);
+      else
+        g_set_error (error, KANKYO_ENGINE_ERROR, KANKYO_ENGINE_ERROR_CONFIG,
+                     _ ("%s: alarms: tag '%s' of device %s holds a number; it takes limits such as high: 80, "
+                        "not a state"),
+                     override->location, override->tag, dev->config->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Opens <data_dir>/alarms.db and starts judging the polled devices'
+ * alarms, before the workers publish their first values. */
+static gboolean
+start_alarms (KankyoEngine *self, GError **error)
+{
+  g_autoptr (GPtrArray) defs = g_ptr_array_new_with_free_func ((GDestroyNotify) kankyo_alarm_definition_free);
+
+  self->alarm_journal = kankyo_alarm_journal_open (self->alarms_path, error);
+  if (self->alarm_journal == NULL)
+    return FALSE;
+  for (guint i = 0; i < self->devices->len; i++)
+    {
+      EngineDevice *dev = g_ptr_array_index (self->devices, i);
+
+      if (!dev->enabled)
+        continue;
+      if (!check_alarm_overrides (dev, error))
+        return FALSE;
+      for (guint j = 0; j < dev->specs->len; j++)
+        {
+          const KankyoTagSpec *spec = g_ptr_array_index (dev->specs, j);
+          const KankyoAlarmOverride *override
+              = kankyo_device_config_find_alarm_override (dev->config, spec->name);
+          const KankyoAlarmLimits *limits = override != NULL ? &override->limits : &spec->alarms;
+
+          if (override != NULL && override->off)
+            continue;
+          if (kankyo_alarm_limits_is_set (limits) && !add_tag_alarms (self, dev, spec, limits, defs, error))
+            return FALSE;
+        }
+      if (!dev->config->comm_fail_off)
+        g_ptr_array_add (defs, comm_fail_definition (dev));
+    }
+  self->alarms = kankyo_alarm_engine_new (self->store, g_steal_pointer (&defs), self->audit,
+                                          self->alarm_journal, error);
+  if (self->alarms == NULL)
+    {
+      g_prefix_error (error, _ ("the project's alarms cannot be used: "));
+      return FALSE;
+    }
+  return kankyo_alarm_engine_start (self->alarms, error);
+}
+
 gboolean
 kankyo_engine_start (KankyoEngine *self, GError **error)
 {
@@ -404,7 +655,8 @@ kankyo_engine_start (KankyoEngine *self, GError **error)
   if (self->audit == NULL)
     return FALSE;
 
-  if (!start_history (self, error) || !start_simulators (self, error) || !start_workers (self, error))
+  if (!start_alarms (self, error) || !start_history (self, error) || !start_simulators (self, error)
+      || !start_workers (self, error))
     {
       kankyo_engine_stop (self);
       return FALSE;
@@ -428,6 +680,9 @@ kankyo_engine_stop (KankyoEngine *self)
 {
   g_return_if_fail (KANKYO_IS_ENGINE (self));
 
+  /* Alarms before anything stops: the devices falling silent as the
+   * workers and simulators go must not raise comm-fail alarms. */
+  g_clear_pointer (&self->alarms, kankyo_alarm_engine_free);
   /* Workers first: pending writes complete (as failed) through the engine
    * context, which is still running to record them. */
   for (guint i = 0; self->devices != NULL && i < self->devices->len; i++)
@@ -458,6 +713,7 @@ kankyo_engine_stop (KankyoEngine *self)
   kankyo_tag_store_set_tap (self->store, NULL, NULL);
   g_clear_pointer (&self->historian, kankyo_historian_close);
   g_clear_pointer (&self->history_ids, g_array_unref);
+  g_clear_pointer (&self->alarm_journal, kankyo_alarm_journal_close);
   g_clear_pointer (&self->audit, kankyo_audit_close);
   self->running = FALSE;
 }
@@ -486,6 +742,20 @@ kankyo_engine_get_historian (KankyoEngine *self)
 {
   g_return_val_if_fail (KANKYO_IS_ENGINE (self), NULL);
   return self->historian;
+}
+
+KankyoAlarmEngine *
+kankyo_engine_get_alarms (KankyoEngine *self)
+{
+  g_return_val_if_fail (KANKYO_IS_ENGINE (self), NULL);
+  return self->alarms;
+}
+
+KankyoAlarmJournal *
+kankyo_engine_get_alarm_journal (KankyoEngine *self)
+{
+  g_return_val_if_fail (KANKYO_IS_ENGINE (self), NULL);
+  return self->alarm_journal;
 }
 
 const char *

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "kankyo-alarm-engine.h"
+#include "kankyo-alarm-journal.h"
 #include "kankyo-historian.h"
 #include "kankyo-plugin.h"
 #include "kankyo-project.h"
@@ -57,6 +59,13 @@ KankyoProject *kankyo_engine_get_project (KankyoEngine *self);
 /* The history of every tag (<data_dir>/history.db), open while the engine
  * runs; NULL before start and after stop. */
 KankyoHistorian *kankyo_engine_get_historian (KankyoEngine *self);
+/* Every alarm of the plant: the device types' and project's alarms of the
+ * polled devices and one comm-fail alarm per polled device, judged while
+ * the engine runs; NULL before start and after stop. */
+KankyoAlarmEngine *kankyo_engine_get_alarms (KankyoEngine *self);
+/* The alarm history (<data_dir>/alarms.db), open while the engine runs;
+ * NULL before start and after stop. */
+KankyoAlarmJournal *kankyo_engine_get_alarm_journal (KankyoEngine *self);
 const char *kankyo_engine_get_audit_path (KankyoEngine *self);
 /* The device that owns a tag ("room1.setpoint" -> "room1"), or NULL. */
 const char *kankyo_engine_get_tag_device (KankyoEngine *self, const char *tag);

@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "kankyo-project.h"
+#include "kankyo-alarm.h"
 #include "kankyo-yaml.h"
 
 #include <glib/gi18n-lib.h>
@@ -38,6 +39,7 @@ G_DEFINE_QUARK (kankyo-project-error-quark, kankyo_project_error)
 #define SIMULATED_ENDPOINT "simulated"
 #define COMPUTED_AREA "computed"
 #define MAX_ALARM_DELAY_MS (24 * 3600 * 1000)
+#define DEFAULT_COMM_FAIL_DELAY_MS 10000
 #define MAX_SIMULATE_PERIOD_MS (24 * 3600 * 1000)
 #define MAX_HEARTBEAT_MS (24 * 3600 * 1000)
 #define MAX_HISTORY_CLASSES 32
@@ -133,6 +135,8 @@ enum
   DEVICE_BASE_ADDRESS,
   DEVICE_MAX_GAP,
   DEVICE_SIMULATION,
+  DEVICE_COMM_FAIL,
+  DEVICE_ALARMS,
   N_DEVICE_KEYS
 };
 
@@ -150,6 +154,8 @@ static const char *const device_keys[] = {
   [DEVICE_BASE_ADDRESS] = "base-address",
   [DEVICE_MAX_GAP] = "max-gap",
   [DEVICE_SIMULATION] = "simulation",
+  [DEVICE_COMM_FAIL] = "comm-fail",
+  [DEVICE_ALARMS] = "alarms",
   [N_DEVICE_KEYS] = NULL,
 };
 
@@ -209,24 +215,114 @@ static const char *const tag_keys[] = {
   [TAG_HISTORY] = "history", [N_TAG_KEYS] = NULL,
 };
 
-/* In the order the limits must keep. */
+/* The limits in the order they must keep, then the other conditions in the
+ * order of KankyoAlarmLimitKind, then the rest. */
 enum
 {
   ALARM_LOW_LOW,
   ALARM_LOW,
   ALARM_HIGH,
   ALARM_HIGH_HIGH,
+  ALARM_DEVIATION,
+  ALARM_RATE,
+  ALARM_STATE,
   ALARM_DEADBAND,
   ALARM_ON_DELAY,
   ALARM_OFF_DELAY,
+  ALARM_PRIORITY,
+  ALARM_LATCHING,
+  ALARM_MESSAGE,
+  ALARM_GUIDANCE,
+  ALARM_DISPLAY,
+  ALARM_SUPPRESSED_BY,
   N_ALARM_KEYS
 };
 
 static const char *const alarm_keys[] = {
-  [ALARM_LOW_LOW] = "low-low",     [ALARM_LOW] = "low",           [ALARM_HIGH] = "high",
-  [ALARM_HIGH_HIGH] = "high-high", [ALARM_DEADBAND] = "deadband", [ALARM_ON_DELAY] = "on-delay",
-  [ALARM_OFF_DELAY] = "off-delay", [N_ALARM_KEYS] = NULL,
+  [ALARM_LOW_LOW] = "low-low",     [ALARM_LOW] = "low",
+  [ALARM_HIGH] = "high",           [ALARM_HIGH_HIGH] = "high-high",
+  [ALARM_DEVIATION] = "deviation", [ALARM_RATE] = "rate",
+  [ALARM_STATE] = "state",         [ALARM_DEADBAND] = "deadband",
+  [ALARM_ON_DELAY] = "on-delay",   [ALARM_OFF_DELAY] = "off-delay",
+  [ALARM_PRIORITY] = "priority",   [ALARM_LATCHING] = "latching",
+  [ALARM_MESSAGE] = "message",     [ALARM_GUIDANCE] = "guidance",
+  [ALARM_DISPLAY] = "display",     [ALARM_SUPPRESSED_BY] = "suppressed-by",
+  [N_ALARM_KEYS] = NULL,
 };
+
+G_STATIC_ASSERT (ALARM_LOW_LOW == (int) KANKYO_ALARM_LIMIT_LOW_LOW);
+G_STATIC_ASSERT (ALARM_HIGH_HIGH == (int) KANKYO_ALARM_LIMIT_HIGH_HIGH);
+G_STATIC_ASSERT (ALARM_STATE == (int) KANKYO_ALARM_LIMIT_STATE);
+
+/* The keys of "priority:" are the conditions, in the same order. */
+static const char *const priority_keys[] = {
+  "low-low", "low", "high", "high-high", "deviation", "rate", "state", NULL,
+};
+
+/* In the order of KankyoAlarmPriority. */
+static const char *const priority_choices[] = { "diagnostic", "low", "medium", "high", NULL };
+static const char *const bool_choices[] = { "false", "true", NULL };
+
+enum
+{
+  DEVIATION_SETPOINT,
+  DEVIATION_LIMIT,
+  N_DEVIATION_KEYS
+};
+
+static const char *const deviation_keys[] = {
+  [DEVIATION_SETPOINT] = "setpoint",
+  [DEVIATION_LIMIT] = "limit",
+  [N_DEVIATION_KEYS] = NULL,
+};
+
+enum
+{
+  SUPPRESSED_TAG,
+  SUPPRESSED_STATE,
+  N_SUPPRESSED_KEYS
+};
+
+static const char *const suppressed_keys[] = {
+  [SUPPRESSED_TAG] = "tag",
+  [SUPPRESSED_STATE] = "state",
+  [N_SUPPRESSED_KEYS] = NULL,
+};
+
+enum
+{
+  COMM_FAIL_PRIORITY,
+  COMM_FAIL_DELAY,
+  COMM_FAIL_GUIDANCE,
+  N_COMM_FAIL_KEYS
+};
+
+static const char *const comm_fail_keys[] = {
+  [COMM_FAIL_PRIORITY] = "priority",
+  [COMM_FAIL_DELAY] = "delay",
+  [COMM_FAIL_GUIDANCE] = "guidance",
+  [N_COMM_FAIL_KEYS] = NULL,
+};
+
+#define TAG_REFERENCE_EXPECTED                                                                               \
+  N_ ("a tag of the same device such as setpoint, or of another device such as room1.setpoint")
+
+/* A tag an alarm refers to by name within its device map, checked once the
+ * whole map is read. */
+typedef struct
+{
+  yaml_node_t *node;
+  const char *key;
+  char *name;
+  gboolean numeric; /* it must hold a number */
+} TagReference;
+
+static void
+tag_reference_free (TagReference *ref)
+{
+  g_free (ref->name);
+  g_free (ref);
+}
 
 enum
 {
@@ -312,6 +408,15 @@ area_config_free (KankyoAreaConfig *area)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoAreaConfig, area_config_free)
 
 static void
+alarm_override_free (KankyoAlarmOverride *override)
+{
+  g_free (override->tag);
+  kankyo_alarm_limits_clear (&override->limits);
+  g_free (override->location);
+  g_free (override);
+}
+
+static void
 device_config_free (KankyoDeviceConfig *device)
 {
   if (device == NULL)
@@ -325,6 +430,8 @@ device_config_free (KankyoDeviceConfig *device)
   kankyo_endpoint_free (device->endpoint);
   g_clear_pointer (&device->simulation, g_variant_unref);
   g_free (device->location);
+  g_free (device->comm_fail_guidance);
+  g_clear_pointer (&device->alarm_overrides, g_ptr_array_unref);
   g_free (device);
 }
 
@@ -579,21 +686,202 @@ get_seconds (KankyoYaml *yaml,
   return TRUE;
 }
 
-/* Limits must nest: low-low <= low < high <= high-high. Comparing each with
- * the nearest limit given below it checks the whole chain. */
+/* "setpoint" (same device) or "room1.setpoint": one or two names. */
 static gboolean
-parse_alarms (
-    KankyoYaml *yaml, yaml_node_t *tag, yaml_node_t *node, KankyoAlarmLimits *ret_limits, GError **error)
+get_tag_reference (KankyoYaml *yaml, yaml_node_t *node, const char *key, char **ret_name, GError **error)
 {
-  KankyoAlarmLimits limits;
+  g_autofree char *name = NULL;
+  const char *dot;
+
+  if (!kankyo_yaml_get_identifier (yaml, node, key, TRUE, &name, NULL))
+    {
+      kankyo_yaml_set_expected_error (yaml, node, key, _ (TAG_REFERENCE_EXPECTED), error);
+      return FALSE;
+    }
+  dot = strchr (name, '.');
+  if (dot != NULL && (dot == name || dot[1] == '\0' || strchr (dot + 1, '.') != NULL))
+    {
+      kankyo_yaml_set_expected_error (yaml, node, key, _ (TAG_REFERENCE_EXPECTED), error);
+      return FALSE;
+    }
+  *ret_name = g_steal_pointer (&name);
+  return TRUE;
+}
+
+/* Notes a same-device reference for parse_tags () to check. */
+static void
+note_reference (GPtrArray *refs, yaml_node_t *node, const char *key, const char *name, gboolean numeric)
+{
+  TagReference *ref;
+
+  if (strchr (name, '.') != NULL)
+    return;
+  ref = g_new0 (TagReference, 1);
+  ref->node = node;
+  ref->key = key;
+  ref->name = g_strdup (name);
+  ref->numeric = numeric;
+  g_ptr_array_add (refs, ref);
+}
+
+static gboolean
+get_positive (KankyoYaml *yaml, yaml_node_t *node, const char *key, double *ret_value, GError **error)
+{
+  double value;
+
+  if (!kankyo_yaml_get_double (yaml, node, key, &value, error))
+    return FALSE;
+  if (!(value > 0.0))
+    {
+      kankyo_yaml_set_expected_error (yaml, node, key, _ ("a number above 0"), error);
+      return FALSE;
+    }
+  *ret_value = value;
+  return TRUE;
+}
+
+/* deviation: {setpoint: TAG, limit: NUMBER} */
+static gboolean
+parse_deviation (
+    KankyoYaml *yaml, yaml_node_t *node, GPtrArray *refs, KankyoAlarmLimits *limits, GError **error)
+{
+  yaml_node_t *v[N_DEVIATION_KEYS];
+
+  if (node->type != YAML_MAPPING_NODE)
+    {
+      kankyo_yaml_set_expected_error (yaml, node, "deviation",
+                                      _ ("a mapping such as {setpoint: setpoint, limit: 2}"), error);
+      return FALSE;
+    }
+  if (!kankyo_yaml_get_fields (yaml, node, "deviation", deviation_keys, v, error)
+      || !kankyo_yaml_require (yaml, node, "deviation", "setpoint", v[DEVIATION_SETPOINT], error)
+      || !kankyo_yaml_require (yaml, node, "deviation", "limit", v[DEVIATION_LIMIT], error)
+      || !get_tag_reference (yaml, v[DEVIATION_SETPOINT], "setpoint", &limits->deviation_setpoint, error)
+      || !get_positive (yaml, v[DEVIATION_LIMIT], "limit", &limits->deviation, error))
+    return FALSE;
+  note_reference (refs, v[DEVIATION_SETPOINT], "setpoint", limits->deviation_setpoint, TRUE);
+  return TRUE;
+}
+
+/* suppressed-by: TAG, or {tag: TAG, state: true | false | NUMBER} */
+static gboolean
+parse_suppressed_by (
+    KankyoYaml *yaml, yaml_node_t *node, GPtrArray *refs, KankyoAlarmLimits *limits, GError **error)
+{
+  yaml_node_t *v[N_SUPPRESSED_KEYS];
+  yaml_node_t *tag_node = node;
+
+  if (node->type == YAML_MAPPING_NODE)
+    {
+      if (!kankyo_yaml_get_fields (yaml, node, "suppressed-by", suppressed_keys, v, error)
+          || !kankyo_yaml_require (yaml, node, "suppressed-by", "tag", v[SUPPRESSED_TAG], error))
+        return FALSE;
+      tag_node = v[SUPPRESSED_TAG];
+      if (v[SUPPRESSED_STATE] != NULL)
+        {
+          const char *text = NULL;
+
+          if (!kankyo_yaml_get_scalar (yaml, v[SUPPRESSED_STATE], "state", _ ("true, false or a number"),
+                                       &text, error))
+            return FALSE;
+          if (g_str_equal (text, "true") || g_str_equal (text, "false"))
+            limits->suppressed_value = g_str_equal (text, "true") ? 1.0 : 0.0;
+          else if (!kankyo_yaml_get_double (yaml, v[SUPPRESSED_STATE], "state", &limits->suppressed_value,
+                                            NULL))
+            {
+              kankyo_yaml_set_expected_error (yaml, v[SUPPRESSED_STATE], "state",
+                                              _ ("true, false or a number"), error);
+              return FALSE;
+            }
+        }
+    }
+  else if (node->type != YAML_SCALAR_NODE)
+    {
+      kankyo_yaml_set_expected_error (
+          yaml, node, "suppressed-by",
+          _ ("a tag such as unit_off, or a mapping such as {tag: mode, state: 0}"), error);
+      return FALSE;
+    }
+  if (!get_tag_reference (yaml, tag_node, node == tag_node ? "suppressed-by" : "tag", &limits->suppressed_by,
+                          error))
+    return FALSE;
+  note_reference (refs, tag_node, node == tag_node ? "suppressed-by" : "tag", limits->suppressed_by, FALSE);
+  return TRUE;
+}
+
+/* priority: a word for every condition, or a mapping per condition. */
+static gboolean
+parse_priority (KankyoYaml *yaml,
+                yaml_node_t *node,
+                const char *tag_name,
+                const gboolean *given,
+                KankyoAlarmLimits *limits,
+                GError **error)
+{
+  yaml_node_t *v[KANKYO_ALARM_LIMIT_N_KINDS];
+  guint choice;
+
+  if (node->type == YAML_SCALAR_NODE)
+    {
+      if (!kankyo_yaml_get_choice (yaml, node, "priority", priority_choices, &choice, error))
+        return FALSE;
+      for (guint k = 0; k < KANKYO_ALARM_LIMIT_N_KINDS; k++)
+        limits->priority[k] = (int) choice;
+      return TRUE;
+    }
+  if (node->type != YAML_MAPPING_NODE)
+    {
+      kankyo_yaml_set_expected_error (yaml, node, "priority",
+                                      _ ("high, medium, low or diagnostic, or a mapping such as "
+                                         "{high: low, high-high: high}"),
+                                      error);
+      return FALSE;
+    }
+  if (!kankyo_yaml_get_fields (yaml, node, "priority", priority_keys, v, error))
+    return FALSE;
+  for (guint k = 0; k < KANKYO_ALARM_LIMIT_N_KINDS; k++)
+    {
+      if (v[k] == NULL)
+        continue;
+      if (!given[k])
+        {
+          kankyo_yaml_set_error (yaml, kankyo_yaml_get_key_node (yaml, node, v[k]), error,
+                                 _ ("%s: tag '%s' has no %s alarm to give a priority to"), priority_keys[k],
+                                 tag_name, priority_keys[k]);
+          return FALSE;
+        }
+      if (!kankyo_yaml_get_choice (yaml, v[k], priority_keys[k], priority_choices, &choice, error))
+        return FALSE;
+      limits->priority[k] = (int) choice;
+    }
+  return TRUE;
+}
+
+/* Limits must nest: low-low <= low < high <= high-high. Comparing each with
+ * the nearest limit given below it checks the whole chain. Numbers take
+ * limits, a deviation and a rate; true/false tags take a state. */
+static gboolean
+parse_alarms (KankyoYaml *yaml,
+              yaml_node_t *tag,
+              yaml_node_t *node,
+              const KankyoTagSpec *spec,
+              GPtrArray *refs,
+              KankyoAlarmLimits *ret_limits,
+              GError **error)
+{
+  g_auto (KankyoAlarmLimits) limits;
   double *slots[] = {
     [ALARM_LOW_LOW] = &limits.low_low,
     [ALARM_LOW] = &limits.low,
     [ALARM_HIGH] = &limits.high,
     [ALARM_HIGH_HIGH] = &limits.high_high,
   };
+  gboolean given[KANKYO_ALARM_LIMIT_N_KINDS];
+  gboolean is_bool = spec->value_type == KANKYO_VALUE_BOOL;
   yaml_node_t *v[N_ALARM_KEYS];
+  guint choice;
 
+  kankyo_alarm_limits_init (&limits);
   if (node->type != YAML_MAPPING_NODE)
     {
       kankyo_yaml_set_expected_error (yaml, node, "alarms", _ ("a mapping of alarm limits such as high: 80"),
@@ -603,7 +891,25 @@ parse_alarms (
   if (!kankyo_yaml_get_fields (yaml, node, "alarms", alarm_keys, v, error))
     return FALSE;
 
-  kankyo_alarm_limits_init (&limits);
+  if (is_bool)
+    for (guint k = ALARM_LOW_LOW; k <= ALARM_DEADBAND; k++)
+      if (k != ALARM_STATE && v[k] != NULL)
+        {
+          kankyo_yaml_set_error (yaml, kankyo_yaml_get_key_node (yaml, tag, node), error,
+                                 _ ("alarms: tag '%s' is true or false; it takes state: true or state: "
+                                    "false, not %s"),
+                                 spec->name, alarm_keys[k]);
+          return FALSE;
+        }
+  if (!is_bool && v[ALARM_STATE] != NULL)
+    {
+      kankyo_yaml_set_error (yaml, kankyo_yaml_get_key_node (yaml, node, v[ALARM_STATE]), error,
+                             _ ("state: only a true-or-false tag alarms on a state; tag '%s' holds a "
+                                "number, so give it limits such as high: 80"),
+                             spec->name);
+      return FALSE;
+    }
+
   for (guint i = ALARM_LOW_LOW; i <= ALARM_HIGH_HIGH; i++)
     {
       if (v[i] == NULL)
@@ -627,12 +933,30 @@ parse_alarms (
           return FALSE;
         }
     }
+  if (v[ALARM_DEVIATION] != NULL && !parse_deviation (yaml, v[ALARM_DEVIATION], refs, &limits, error))
+    return FALSE;
+  if (v[ALARM_RATE] != NULL && !get_positive (yaml, v[ALARM_RATE], "rate", &limits.rate, error))
+    return FALSE;
+  if (v[ALARM_STATE] != NULL)
+    {
+      if (!kankyo_yaml_get_choice (yaml, v[ALARM_STATE], "state", bool_choices, &choice, error))
+        return FALSE;
+      limits.state = (int) choice;
+    }
   if (!kankyo_alarm_limits_is_set (&limits))
     {
-      kankyo_yaml_set_error (yaml, kankyo_yaml_get_key_node (yaml, tag, node), error,
-                             _ ("alarms: give at least one limit: low-low, low, high or high-high"));
+      if (is_bool)
+        kankyo_yaml_set_error (yaml, kankyo_yaml_get_key_node (yaml, tag, node), error,
+                               _ ("alarms: tag '%s' is true or false; give state: true or state: false"),
+                               spec->name);
+      else
+        kankyo_yaml_set_error (yaml, kankyo_yaml_get_key_node (yaml, tag, node), error,
+                               _ ("alarms: give at least one limit: low-low, low, high or high-high, "
+                                  "or a deviation or a rate"));
       return FALSE;
     }
+  for (guint k = 0; k < KANKYO_ALARM_LIMIT_N_KINDS; k++)
+    given[k] = v[k] != NULL;
 
   if (v[ALARM_DEADBAND] != NULL
       && !get_non_negative (yaml, v[ALARM_DEADBAND], "deadband", &limits.deadband, error))
@@ -644,8 +968,29 @@ parse_alarms (
       && !get_seconds (yaml, v[ALARM_OFF_DELAY], "off-delay", 0, MAX_ALARM_DELAY_MS, &limits.off_delay,
                        error))
     return FALSE;
+  if (v[ALARM_PRIORITY] != NULL
+      && !parse_priority (yaml, v[ALARM_PRIORITY], spec->name, given, &limits, error))
+    return FALSE;
+  if (v[ALARM_LATCHING] != NULL)
+    {
+      if (!kankyo_yaml_get_choice (yaml, v[ALARM_LATCHING], "latching", bool_choices, &choice, error))
+        return FALSE;
+      limits.latching = choice == 1;
+    }
+  if (!get_optional_string (yaml, v[ALARM_MESSAGE], "message", KANKYO_YAML_STRING_LINE, &limits.message,
+                            error)
+      || !get_optional_string (yaml, v[ALARM_GUIDANCE], "guidance", KANKYO_YAML_STRING_TEXT, &limits.guidance,
+                               error))
+    return FALSE;
+  if (v[ALARM_DISPLAY] != NULL
+      && !kankyo_yaml_get_identifier (yaml, v[ALARM_DISPLAY], "display", FALSE, &limits.display, error))
+    return FALSE;
+  if (v[ALARM_SUPPRESSED_BY] != NULL
+      && !parse_suppressed_by (yaml, v[ALARM_SUPPRESSED_BY], refs, &limits, error))
+    return FALSE;
 
   *ret_limits = limits;
+  kankyo_alarm_limits_init (&limits);
   return TRUE;
 }
 
@@ -734,7 +1079,12 @@ parse_history (KankyoYaml *yaml, yaml_node_t *node, KankyoHistorySpec *history, 
 }
 
 static KankyoMapTag *
-parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHashTable *names, GError **error)
+parse_tag (KankyoYaml *yaml,
+           yaml_node_t *node,
+           const KankyoDeviceMap *map,
+           GHashTable *names,
+           GPtrArray *refs,
+           GError **error)
 {
   g_autoptr (KankyoTagSpec) spec = kankyo_tag_spec_new ();
   g_autoptr (GVariant) simulate = NULL;
@@ -866,18 +1216,8 @@ parse_tag (KankyoYaml *yaml, yaml_node_t *node, const KankyoDeviceMap *map, GHas
   else
     spec->value_type = kankyo_register_spec_value_type (reg);
 
-  if (v[TAG_ALARMS] != NULL)
-    {
-      if (spec->value_type == KANKYO_VALUE_BOOL)
-        {
-          kankyo_yaml_set_error (yaml, kankyo_yaml_get_key_node (yaml, node, v[TAG_ALARMS]), error,
-                                 _ ("alarms: tag '%s' is true or false; alarm limits apply only to numbers"),
-                                 spec->name);
-          return NULL;
-        }
-      if (!parse_alarms (yaml, node, v[TAG_ALARMS], &spec->alarms, error))
-        return NULL;
-    }
+  if (v[TAG_ALARMS] != NULL && !parse_alarms (yaml, node, v[TAG_ALARMS], spec, refs, &spec->alarms, error))
+    return NULL;
   if (v[TAG_SYMBOL] != NULL && !get_symbol (yaml, v[TAG_SYMBOL], &spec->symbol, error))
     return NULL;
   if (v[TAG_HISTORY] != NULL && !parse_history (yaml, v[TAG_HISTORY], &spec->history, error))
@@ -928,17 +1268,48 @@ static gboolean
 parse_tags (KankyoYaml *yaml, yaml_node_t *node, KankyoDeviceMap *map, GError **error)
 {
   g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GPtrArray) refs = g_ptr_array_new_with_free_func ((GDestroyNotify) tag_reference_free);
   guint n;
 
   if (!kankyo_yaml_get_sequence (yaml, node, "tags", _ ("a list of tags"), 1, MAX_MAP_TAGS, &n, error))
     return FALSE;
   for (guint i = 0; i < n; i++)
     {
-      KankyoMapTag *tag = parse_tag (yaml, kankyo_yaml_sequence_nth (yaml, node, i), map, names, error);
+      KankyoMapTag *tag = parse_tag (yaml, kankyo_yaml_sequence_nth (yaml, node, i), map, names, refs, error);
 
       if (tag == NULL)
         return FALSE;
       g_ptr_array_add (map->tags, tag);
+    }
+
+  /* Alarms may name tags written after them. */
+  for (guint i = 0; i < refs->len; i++)
+    {
+      const TagReference *ref = g_ptr_array_index (refs, i);
+      const KankyoTagSpec *target = NULL;
+
+      for (guint j = 0; j < map->tags->len && target == NULL; j++)
+        {
+          const KankyoMapTag *tag = g_ptr_array_index (map->tags, j);
+
+          if (g_str_equal (tag->spec->name, ref->name))
+            target = tag->spec;
+        }
+      if (target == NULL)
+        {
+          kankyo_yaml_set_error (yaml, ref->node, error,
+                                 _ ("%s: there is no tag '%s' in this device; name a tag of the same "
+                                    "device, or device.tag for another device"),
+                                 ref->key, ref->name);
+          return FALSE;
+        }
+      if (ref->numeric
+          && (target->value_type == KANKYO_VALUE_BOOL || target->value_type == KANKYO_VALUE_STRING))
+        {
+          kankyo_yaml_set_error (yaml, ref->node, error, _ ("%s: tag '%s' is true or false, not a number"),
+                                 ref->key, ref->name);
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -1132,6 +1503,92 @@ load_map_file (LoadContext *ctx, yaml_node_t *node, KankyoDeviceConfig *device, 
   return TRUE;
 }
 
+/* "comm-fail: off", or {priority: high, delay: 10s, guidance: "..."}. */
+static gboolean
+parse_comm_fail (KankyoYaml *yaml, yaml_node_t *node, KankyoDeviceConfig *device, GError **error)
+{
+  yaml_node_t *v[N_COMM_FAIL_KEYS];
+  guint choice;
+
+  if (node->type == YAML_SCALAR_NODE && g_str_equal ((const char *) node->data.scalar.value, "off"))
+    {
+      device->comm_fail_off = TRUE;
+      return TRUE;
+    }
+  if (node->type != YAML_MAPPING_NODE)
+    {
+      kankyo_yaml_set_expected_error (yaml, node, "comm-fail",
+                                      _ ("off, or a mapping such as {priority: high, delay: 10s}"), error);
+      return FALSE;
+    }
+  if (!kankyo_yaml_get_fields (yaml, node, "comm-fail", comm_fail_keys, v, error))
+    return FALSE;
+  if (v[COMM_FAIL_PRIORITY] != NULL)
+    {
+      if (!kankyo_yaml_get_choice (yaml, v[COMM_FAIL_PRIORITY], "priority", priority_choices, &choice, error))
+        return FALSE;
+      device->comm_fail_priority = (int) choice;
+    }
+  if (v[COMM_FAIL_DELAY] != NULL
+      && !kankyo_yaml_get_duration_ms (yaml, v[COMM_FAIL_DELAY], "delay", 0, MAX_ALARM_DELAY_MS,
+                                       &device->comm_fail_delay_ms, error))
+    return FALSE;
+  return get_optional_string (yaml, v[COMM_FAIL_GUIDANCE], "guidance", KANKYO_YAML_STRING_TEXT,
+                              &device->comm_fail_guidance, error);
+}
+
+/* The device's "alarms:": per tag, "off" or alarms written as in a map.
+ * Whether the tag holds a number or true/false is known only when the
+ * device's type is, so a mapping with a state is read as a true/false
+ * tag's and the engine checks the pairing when it starts. */
+static gboolean
+parse_alarm_overrides (KankyoYaml *yaml, yaml_node_t *node, KankyoDeviceConfig *device, GError **error)
+{
+  g_autoptr (GPtrArray) refs = g_ptr_array_new_with_free_func ((GDestroyNotify) tag_reference_free);
+  guint n;
+
+  if (!kankyo_yaml_get_mapping (yaml, node, "alarms",
+                                _ ("a mapping from tag names to their alarms, such as "
+                                   "count_0_5um: {high: 6973}"),
+                                1, MAX_MAP_TAGS, &n, error))
+    return FALSE;
+  device->alarm_overrides = g_ptr_array_new_with_free_func ((GDestroyNotify) alarm_override_free);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (KankyoTagSpec) spec = kankyo_tag_spec_new ();
+      KankyoAlarmOverride *override;
+      yaml_node_t *fields[N_ALARM_KEYS];
+      yaml_node_t *key, *value;
+
+      kankyo_yaml_mapping_nth (yaml, node, i, &key, &value);
+      if (!kankyo_yaml_get_identifier (yaml, key, "alarms", FALSE, &spec->name, error))
+        return FALSE;
+      if (kankyo_device_config_find_alarm_override (device, spec->name) != NULL)
+        {
+          kankyo_yaml_set_error (yaml, key, error, _ ("alarms: tag '%s' is named twice"), spec->name);
+          return FALSE;
+        }
+      override = g_new0 (KankyoAlarmOverride, 1);
+      override->tag = g_strdup (spec->name);
+      override->location = kankyo_yaml_location (yaml, key);
+      kankyo_alarm_limits_init (&override->limits);
+      g_ptr_array_add (device->alarm_overrides, override);
+      if (value->type == YAML_SCALAR_NODE && g_str_equal ((const char *) value->data.scalar.value, "off"))
+        {
+          override->off = TRUE;
+          continue;
+        }
+      spec->value_type = value->type == YAML_MAPPING_NODE
+                                 && kankyo_yaml_get_fields (yaml, value, "alarms", alarm_keys, fields, NULL)
+                                 && fields[ALARM_STATE] != NULL
+                             ? KANKYO_VALUE_BOOL
+                             : KANKYO_VALUE_DOUBLE;
+      if (!parse_alarms (yaml, node, value, spec, refs, &override->limits, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static KankyoDeviceConfig *
 parse_device (LoadContext *ctx, yaml_node_t *node, const char *area, GError **error)
 {
@@ -1234,6 +1691,12 @@ parse_device (LoadContext *ctx, yaml_node_t *node, const char *area, GError **er
         return NULL;
       device->max_gap = (guint) n;
     }
+  device->comm_fail_priority = KANKYO_ALARM_PRIORITY_HIGH;
+  device->comm_fail_delay_ms = DEFAULT_COMM_FAIL_DELAY_MS;
+  if (v[DEVICE_COMM_FAIL] != NULL && !parse_comm_fail (yaml, v[DEVICE_COMM_FAIL], device, error))
+    return NULL;
+  if (v[DEVICE_ALARMS] != NULL && !parse_alarm_overrides (yaml, v[DEVICE_ALARMS], device, error))
+    return NULL;
   if (v[DEVICE_SIMULATION] != NULL)
     {
       device->simulation
@@ -1558,6 +2021,21 @@ kankyo_project_load (const char *path, GError **error)
     return NULL;
   dir = g_path_get_dirname (path);
   return kankyo_project_load_from_bytes (bytes, path, dir, error);
+}
+
+const KankyoAlarmOverride *
+kankyo_device_config_find_alarm_override (const KankyoDeviceConfig *device, const char *tag)
+{
+  g_return_val_if_fail (device != NULL, NULL);
+
+  for (guint i = 0; device->alarm_overrides != NULL && i < device->alarm_overrides->len; i++)
+    {
+      const KankyoAlarmOverride *override = g_ptr_array_index (device->alarm_overrides, i);
+
+      if (g_strcmp0 (override->tag, tag) == 0)
+        return override;
+    }
+  return NULL;
 }
 
 KankyoDeviceConfig *

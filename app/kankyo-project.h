@@ -63,6 +63,16 @@ typedef struct
   char *mimic_bindings;
 } KankyoAreaConfig;
 
+/* The project's own alarms for one tag of a device (the device's
+ * "alarms:"), instead of those its type or map gives the tag. */
+typedef struct
+{
+  char *tag;
+  gboolean off;             /* the tag has no alarms */
+  KankyoAlarmLimits limits; /* when not off */
+  char *location;           /* "file:line:column" of the entry */
+} KankyoAlarmOverride;
+
 typedef struct
 {
   char *name; /* unique in the project: "room1" */
@@ -81,6 +91,14 @@ typedef struct
   guint max_gap;        /* unused registers a merged read may span */
   GVariant *simulation; /* "simulation:" as a{sv}: mappings a{sv}, lists av, scalars s; or NULL */
   char *location;       /* "file:line:column" of the device entry */
+  /* The device's comm-fail alarm ("comm-fail:"): none when off, else a
+   * KankyoAlarmPriority (default high), how long the device must stay
+   * silent before it alarms (default 10 s) and guidance (may be NULL). */
+  gboolean comm_fail_off;
+  int comm_fail_priority;
+  guint comm_fail_delay_ms;
+  char *comm_fail_guidance;
+  GPtrArray *alarm_overrides; /* KankyoAlarmOverride*, or NULL */
 } KankyoDeviceConfig;
 
 /* How long the historian keeps each kind of data for tags of a class;
@@ -109,6 +127,9 @@ KankyoProject *
 kankyo_project_load_from_bytes (GBytes *bytes, const char *name, const char *dir, GError **error);
 void kankyo_project_free (KankyoProject *project);
 KankyoDeviceConfig *kankyo_project_find_device (KankyoProject *project, const char *name);
+/* The device's override for @tag, or NULL. */
+const KankyoAlarmOverride *kankyo_device_config_find_alarm_override (const KankyoDeviceConfig *device,
+                                                                     const char *tag);
 void kankyo_history_class_free (KankyoHistoryClass *klass);
 KankyoHistoryClass *kankyo_project_find_history_class (KankyoProject *project, const char *name);
 

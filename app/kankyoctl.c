@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kankyo-alarm-journal.h"
 #include "kankyo-audit.h"
 #include "kankyo-engine.h"
 #include "kankyo-report.h"
@@ -1027,6 +1028,496 @@ cmd_report (int argc, char **argv)
   return run_export (&job);
 }
 
+/* ---- alarms ---- */
+
+static gboolean opt_active;
+static char *opt_alarm_tag;
+static char *opt_area;
+static char *opt_priority;
+static char *opt_event;
+static char *opt_state;
+static gboolean opt_csv;
+static gboolean opt_performance;
+static char *opt_pdf;
+
+static gboolean
+alarm_event_from_string (const char *text, KankyoAlarmEvent *ret_event)
+{
+  for (int e = KANKYO_ALARM_EVENT_ACTIVATE; e <= KANKYO_ALARM_EVENT_RESET; e++)
+    if (g_str_equal (text, kankyo_alarm_event_to_string (e)))
+      {
+        *ret_event = e;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+alarm_state_from_string (const char *text, KankyoAlarmState *ret_state)
+{
+  for (int s = KANKYO_ALARM_STATE_NORMAL; s <= KANKYO_ALARM_STATE_OUT_OF_SERVICE; s++)
+    if (g_str_equal (text, kankyo_alarm_state_to_string (s)))
+      {
+        *ret_state = s;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* "a, b or c" of every name @name_of gives from @first to @last. */
+static char *
+alarm_names (const char *(*name_of) (int), int first, int last)
+{
+  GString *names = g_string_new (NULL);
+
+  for (int i = first; i <= last; i++)
+    g_string_append_printf (names, "%s%s", i == first ? "" : i == last ? _ (" or ") : ", ", name_of (i));
+  return g_string_free (names, FALSE);
+}
+
+static const char *
+event_name (int e)
+{
+  return kankyo_alarm_event_to_string (e);
+}
+
+static const char *
+state_name (int s)
+{
+  return kankyo_alarm_state_to_string (s);
+}
+
+static int
+bad_alarm_name (GOptionContext *context, const char *option, const char *text, const char *expected)
+{
+  /* Translators: the option, what was given, then the names it takes. */
+  g_autofree char *message
+      = g_strdup_printf (_ ("%s: '%s' is not known; expected %s"), option, text, expected);
+
+  return usage_error (context, message);
+}
+
+static int
+incompatible (GOptionContext *context, const char *option, const char *other)
+{
+  g_autofree char *message = g_strdup_printf (_ ("%s cannot be combined with %s"), option, other);
+
+  return usage_error (context, message);
+}
+
+static char *
+format_alarm_value (double value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (isnan (value))
+    return g_strdup ("-");
+  return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.6g", value));
+}
+
+static char *
+format_rate (double value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.2f", value));
+}
+
+/* @text on one line: a record is one line of the listing, whatever its
+ * reason holds. */
+static char *
+one_line (const char *text)
+{
+  char *line = g_strdup (text);
+
+  for (char *p = line; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      *p = ' ';
+  return line;
+}
+
+static void
+append_record_line (GString *text, const KankyoAlarmRecord *r)
+{
+  g_autofree char *when = format_time (r->time);
+  g_autofree char *value = format_alarm_value (r->value);
+  g_autofree char *id = one_line (r->alarm_id);
+  g_autofree char *user = one_line (r->user ? r->user : "-");
+  g_autofree char *message = one_line (r->message);
+
+  g_string_append_printf (text, "%s  %-10s  %-19s  %-23s  %s  %s  %s  \"%s\"", when,
+                          kankyo_alarm_priority_to_string (r->priority),
+                          kankyo_alarm_event_to_string (r->event), kankyo_alarm_state_to_string (r->state),
+                          id, value, user, message);
+  if (r->reason != NULL)
+    {
+      g_autofree char *reason = one_line (r->reason);
+
+      g_string_append_printf (text, _ ("  reason: \"%s\""), reason);
+    }
+  g_string_append_c (text, '\n');
+}
+
+static void
+append_active_line (GString *text, const KankyoAlarmRecord *r)
+{
+  g_autofree char *when = format_time (r->time);
+  g_autofree char *id = one_line (r->alarm_id);
+  g_autofree char *area = one_line (*r->area != '\0' ? r->area : "-");
+  g_autofree char *message = one_line (r->message);
+
+  g_string_append_printf (text, "%s  %-10s  %-23s  %s  %s  \"%s\"\n", when,
+                          kankyo_alarm_priority_to_string (r->priority),
+                          kankyo_alarm_state_to_string (r->state), id, area, message);
+}
+
+/* The heading of a list, and "none" under it when it is empty. */
+static void
+append_heading (GString *text, const char *heading, guint n)
+{
+  g_string_append_printf (text, "\n%s\n", heading);
+  if (n == 0)
+    g_string_append_printf (text, "  %s\n", _ ("none"));
+}
+
+static void
+append_performance (GString *text, const KankyoAlarmPerformance *p)
+{
+  g_autofree char *from = format_time (p->from);
+  g_autofree char *to = format_time (p->to);
+  g_autofree char *rate = format_rate (p->alarms_per_hour);
+  g_autofree char *percent = format_rate (p->percent_time_in_flood);
+
+  g_string_append_printf (text, _ ("Alarm performance from %s to %s\n"), from, to);
+  g_string_append_printf (text, _ ("Alarms: %u\n"), p->n_activations);
+  g_string_append_printf (text, _ ("Alarms per hour: %s\n"), rate);
+  g_string_append_printf (text, _ ("Floods: %u, %s %% of the time\n"), p->floods->len, percent);
+  g_string_append_printf (text, _ ("Chattering alarms: %u\n"), p->chattering->len);
+  g_string_append_printf (text, _ ("Stale alarms: %u\n"), p->stale->len);
+
+  append_heading (text, _ ("Alarms per area (area, alarms, per hour):"), p->areas->len);
+  for (guint i = 0; i < p->areas->len; i++)
+    {
+      const KankyoAlarmAreaRate *a = &g_array_index (p->areas, KankyoAlarmAreaRate, i);
+      g_autofree char *area = one_line (*a->area != '\0' ? a->area : "-");
+      g_autofree char *area_rate = format_rate (a->alarms_per_hour);
+
+      g_string_append_printf (text, "  %s  %u  %s\n", area, a->n_alarms, area_rate);
+    }
+  append_heading (text, _ ("Floods (start, end, alarms):"), p->floods->len);
+  for (guint i = 0; i < p->floods->len; i++)
+    {
+      const KankyoAlarmFlood *f = &g_array_index (p->floods, KankyoAlarmFlood, i);
+      g_autofree char *start = format_time (f->start);
+      g_autofree char *end = format_time (f->end);
+
+      g_string_append_printf (text, "  %s  %s  %u\n", start, end, f->n_alarms);
+    }
+  append_heading (text, _ ("Chattering alarms (alarm, alarms, chattering, message):"), p->chattering->len);
+  for (guint i = 0; i < p->chattering->len; i++)
+    {
+      const KankyoAlarmActor *a = &g_array_index (p->chattering, KankyoAlarmActor, i);
+      g_autofree char *id = one_line (a->alarm_id);
+      g_autofree char *message = one_line (a->message);
+
+      g_string_append_printf (text, "  %s  %u  %u  \"%s\"\n", id, a->n_activations, a->n_chatter, message);
+    }
+  append_heading (text, _ ("Stale alarms (alarm, active since, message):"), p->stale->len);
+  for (guint i = 0; i < p->stale->len; i++)
+    {
+      const KankyoAlarmStale *s = &g_array_index (p->stale, KankyoAlarmStale, i);
+      g_autofree char *id = one_line (s->alarm_id);
+      g_autofree char *since = format_time (s->active_since);
+      g_autofree char *message = one_line (s->message);
+
+      g_string_append_printf (text, "  %s  %s  \"%s\"\n", id, since, message);
+    }
+  append_heading (text, _ ("Top ten (rank, alarm, alarms, chattering, message):"), p->top_ten->len);
+  for (guint i = 0; i < p->top_ten->len; i++)
+    {
+      const KankyoAlarmActor *a = &g_array_index (p->top_ten, KankyoAlarmActor, i);
+      g_autofree char *id = one_line (a->alarm_id);
+      g_autofree char *message = one_line (a->message);
+
+      g_string_append_printf (text, "  %u  %s  %u  %u  \"%s\"\n", i + 1, id, a->n_activations, a->n_chatter,
+                              message);
+    }
+}
+
+/* Output to standard output, or to a file written beside @path and
+ * renamed into place once complete. */
+typedef struct
+{
+  GOutputStream *stream;
+  char *path;
+  char *temp;
+} AlarmOutput;
+
+static gboolean
+alarm_output_open (AlarmOutput *out, const char *path, GError **error)
+{
+  int fd;
+
+  if (path == NULL || g_str_equal (path, "-"))
+    {
+      out->stream = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
+      return TRUE;
+    }
+  out->path = g_strdup (path);
+  out->temp = g_strdup_printf ("%s.part-XXXXXX", path);
+  fd = g_mkstemp_full (out->temp, O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_autofree char *display = g_filename_display_name (path);
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _ ("Cannot create %s: %s"), display,
+                   g_strerror (saved));
+      g_clear_pointer (&out->temp, g_free);
+      return FALSE;
+    }
+  out->stream = g_unix_output_stream_new (fd, TRUE);
+  return TRUE;
+}
+
+/* Finishes the file when @ok, else removes what was written. */
+static gboolean
+alarm_output_close (AlarmOutput *out, gboolean ok, GError **error)
+{
+  g_autofree char *display = out->path != NULL ? g_filename_display_name (out->path) : NULL;
+
+  if (out->temp == NULL)
+    {
+      g_clear_object (&out->stream);
+      return ok;
+    }
+  if (ok && !g_output_stream_close (out->stream, NULL, error))
+    ok = FALSE;
+  g_clear_object (&out->stream);
+  if (ok && g_rename (out->temp, out->path) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _ ("Cannot write %s: %s"), display,
+                   g_strerror (saved));
+      ok = FALSE;
+    }
+  if (!ok)
+    g_unlink (out->temp);
+  g_clear_pointer (&out->temp, g_free);
+  g_clear_pointer (&out->path, g_free);
+  return ok;
+}
+
+static int
+cmd_alarms (int argc, char **argv)
+{
+  static const GOptionEntry entries[] = {
+    { "active", 0, 0, G_OPTION_ARG_NONE, &opt_active,
+      N_ ("List the standing alarms (state not normal, as the journal knows it), highest priority first"),
+      NULL },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &opt_from,
+      N_ ("Start of the period: ISO 8601 (local time unless a zone is given), now, or -30m, -12h, -7d"),
+      N_ ("TIME") },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &opt_to,
+      N_ ("End of the period, not included (default: now); with --active, the moment to look at"),
+      N_ ("TIME") },
+    { "tag", 0, 0, G_OPTION_ARG_STRING, &opt_alarm_tag,
+      N_ ("Only alarms of this tag, or of every tag of a device when it ends with '.'"), N_ ("TAG") },
+    { "area", 0, 0, G_OPTION_ARG_STRING, &opt_area, N_ ("Only alarms of this area"), N_ ("AREA") },
+    { "priority", 0, 0, G_OPTION_ARG_STRING, &opt_priority,
+      N_ ("Only alarms of this priority or higher: diagnostic, low, medium, high"), N_ ("PRIORITY") },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &opt_user, N_ ("Only the actions of this user"), N_ ("NAME") },
+    { "event", 0, 0, G_OPTION_ARG_STRING, &opt_event,
+      N_ ("Only this event: activate, clear, acknowledge, shelve, unshelve, …"), N_ ("EVENT") },
+    { "state", 0, 0, G_OPTION_ARG_STRING, &opt_state,
+      N_ ("Only records that left the alarm in this state: normal, unacknowledged, acknowledged, …"),
+      N_ ("STATE") },
+    { "csv", 0, 0, G_OPTION_ARG_NONE, &opt_csv,
+      N_ ("Write every record found as CSV, oldest first (RFC 4180, UTF-8, UTC times)"), NULL },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output, N_ ("File to write (default: standard output)"),
+      N_ ("FILE") },
+    { "performance", 0, 0, G_OPTION_ARG_NONE, &opt_performance,
+      N_ ("Print the alarm performance of the period: rates, floods, chattering, stale alarms, top ten"),
+      NULL },
+    { "pdf", 0, 0, G_OPTION_ARG_FILENAME, &opt_pdf, N_ ("With --performance, also write it as a PDF report"),
+      N_ ("FILE") },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = command_context (
+      "",
+      _ ("List standing alarms or search the alarm and event journal; export it as CSV; report alarm "
+         "performance."),
+      entries);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KankyoProject) project = NULL;
+  g_autoptr (KankyoAlarmJournal) journal = NULL;
+  g_autoptr (KankyoAlarmPerformance) performance = NULL;
+  g_autoptr (GArray) records = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  AlarmOutput output = { 0 };
+  KankyoAlarmQuery query;
+  gint64 now = g_get_real_time ();
+  const char *other;
+  gboolean ok;
+
+  kankyo_alarm_query_init (&query);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc > 1)
+    return usage_error (context, _ ("alarms takes no arguments"));
+
+  if (opt_priority != NULL)
+    {
+      KankyoAlarmPriority priority;
+
+      if (!kankyo_alarm_priority_from_string (opt_priority, &priority))
+        return bad_alarm_name (context, "--priority", opt_priority, _ ("diagnostic, low, medium or high"));
+      query.min_priority = (int) priority;
+    }
+  if (opt_event != NULL)
+    {
+      KankyoAlarmEvent event;
+
+      if (!alarm_event_from_string (opt_event, &event))
+        {
+          g_autofree char *names
+              = alarm_names (event_name, KANKYO_ALARM_EVENT_ACTIVATE, KANKYO_ALARM_EVENT_RESET);
+
+          return bad_alarm_name (context, "--event", opt_event, names);
+        }
+      query.event = (int) event;
+    }
+  if (opt_state != NULL)
+    {
+      KankyoAlarmState state;
+
+      if (!alarm_state_from_string (opt_state, &state))
+        {
+          g_autofree char *names
+              = alarm_names (state_name, KANKYO_ALARM_STATE_NORMAL, KANKYO_ALARM_STATE_OUT_OF_SERVICE);
+
+          return bad_alarm_name (context, "--state", opt_state, names);
+        }
+      query.states = 1u << state;
+    }
+  if (opt_from != NULL && !parse_time (opt_from, now, &query.from))
+    return bad_time (context, "--from", opt_from);
+  if (opt_to != NULL && !parse_time (opt_to, now, &query.to))
+    return bad_time (context, "--to", opt_to);
+  if (opt_from != NULL && query.from >= (opt_to != NULL ? query.to : now))
+    {
+      g_autofree char *message = g_strdup_printf (_ ("--from must be before --to (%s is not before %s)"),
+                                                  opt_from, opt_to ? opt_to : "now");
+
+      return usage_error (context, message);
+    }
+  if (opt_output != NULL && *opt_output == '\0')
+    return usage_error (context, _ ("--output: the file name is empty"));
+  if (opt_pdf != NULL && *opt_pdf == '\0')
+    return usage_error (context, _ ("--pdf: the file name is empty"));
+  if (opt_pdf != NULL && !opt_performance)
+    return usage_error (context, _ ("--pdf needs --performance"));
+  if (opt_performance)
+    {
+      if (opt_from == NULL)
+        return usage_error (context, _ ("--performance needs --from: the start of the period"));
+      other = opt_active      ? "--active"
+              : opt_csv       ? "--csv"
+              : opt_alarm_tag ? "--tag"
+              : opt_area      ? "--area"
+              : opt_priority  ? "--priority"
+              : opt_user      ? "--user"
+              : opt_event     ? "--event"
+              : opt_state     ? "--state"
+                              : NULL;
+      if (other != NULL)
+        return incompatible (context, "--performance", other);
+      if (opt_to == NULL)
+        query.to = now;
+    }
+  other = opt_from ? "--from" : opt_user ? "--user" : opt_event ? "--event" : opt_csv ? "--csv" : NULL;
+  if (opt_active && other != NULL)
+    return incompatible (context, "--active", other);
+
+  query.tag = opt_alarm_tag;
+  query.area = opt_area;
+  query.user = opt_user;
+  /* A listing shows the latest on top; a CSV reads in time order. */
+  query.newest_first = !opt_csv;
+
+  if (opt_data_dir == NULL || opt_pdf != NULL)
+    {
+      project = load_project (&error);
+      if (project == NULL)
+        {
+          g_printerr ("kankyoctl: %s\n", error->message);
+          return EXIT_USAGE;
+        }
+    }
+  dir = opt_data_dir ? g_strdup (opt_data_dir) : kankyo_engine_default_data_dir (project);
+  path = g_build_filename (dir, "alarms.db", NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_printerr (_ ("kankyoctl: there is no alarm journal at %s\n"), path);
+      return EXIT_FAILED;
+    }
+  journal = kankyo_alarm_journal_open_readonly (path, &error);
+  if (journal == NULL)
+    {
+      g_printerr ("kankyoctl: %s\n", error->message);
+      return EXIT_FAILED;
+    }
+  if (!alarm_output_open (&output, opt_output, &error))
+    {
+      g_printerr ("kankyoctl: %s\n", error->message);
+      return EXIT_FAILED;
+    }
+
+  if (opt_csv)
+    ok = kankyo_alarm_journal_export_csv (journal, &query, output.stream, NULL, &error);
+  else
+    {
+      if (opt_performance)
+        {
+          performance = kankyo_alarm_journal_performance (journal, query.from, query.to, &error);
+          if (performance != NULL)
+            append_performance (text, performance);
+        }
+      else
+        {
+          records = opt_active ? kankyo_alarm_journal_list_active (journal, &query, &error)
+                               : kankyo_alarm_journal_search (journal, &query, &error);
+          for (guint i = 0; records != NULL && i < records->len; i++)
+            if (opt_active)
+              append_active_line (text, &g_array_index (records, KankyoAlarmRecord, i));
+            else
+              append_record_line (text, &g_array_index (records, KankyoAlarmRecord, i));
+        }
+      ok = (performance != NULL || records != NULL)
+           && g_output_stream_write_all (output.stream, text->str, text->len, NULL, NULL, &error);
+    }
+  ok = ok
+       && (opt_pdf == NULL
+           || kankyo_alarm_performance_write_pdf (performance, project->name, opt_pdf, &error));
+  if (!alarm_output_close (&output, ok, ok ? &error : NULL))
+    ok = FALSE;
+  if (!ok)
+    {
+      g_printerr ("kankyoctl: %s\n", error->message);
+      return g_error_matches (error, KANKYO_ALARM_JOURNAL_ERROR, KANKYO_ALARM_JOURNAL_ERROR_INVALID)
+                 ? EXIT_USAGE
+                 : EXIT_FAILED;
+    }
+  if (!opt_active && records != NULL && records->len == KANKYO_ALARM_JOURNAL_DEFAULT_LIMIT)
+    g_printerr (
+        _ ("kankyoctl: showing the newest %d records only; narrow the search, or use --csv for all\n"),
+        KANKYO_ALARM_JOURNAL_DEFAULT_LIMIT);
+  return EXIT_OK;
+}
+
 static void
 print_usage (FILE *out)
 {
@@ -1045,6 +1536,11 @@ print_usage (FILE *out)
               "               and count per bin\n"
               "  report --tags TAG,... --from TIME [--to TIME] [--title TEXT] -o FILE\n"
               "               a PDF trend report: charts and a table of statistics\n"
+              "  alarms [--active] [--from TIME] [--to TIME] [--tag TAG] [--area AREA]\n"
+              "         [--priority P] [--user NAME] [--event E] [--state S] [--csv] [-o FILE]\n"
+              "               standing alarms, or the alarm and event journal, newest first\n"
+              "  alarms --performance --from TIME [--to TIME] [--pdf FILE]\n"
+              "               alarm performance: rates, floods, chattering, stale, top ten\n"
               "\n"
               "Without --project, commands use the embedded demo plant.\n"
               "TIME is ISO 8601 (2024-03-01T08:00, local time unless it names a zone:\n"
@@ -1095,6 +1591,8 @@ main (int argc, char **argv)
     return cmd_export (argc - 1, argv + 1);
   if (g_str_equal (command, "report"))
     return cmd_report (argc - 1, argv + 1);
+  if (g_str_equal (command, "alarms"))
+    return cmd_alarms (argc - 1, argv + 1);
 
   g_printerr (_ ("kankyoctl: unknown command '%s'\n\n"), command);
   print_usage (stderr);

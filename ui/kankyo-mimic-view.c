@@ -17,11 +17,18 @@
  * and alarm states and always with a shape and a number beside it, bad or
  * stale values hatched with their age in the tooltip, and a device that
  * does not answer greyed as a whole.
+ *
+ * Alarms come from the alarm engine, not from the binding file: an element
+ * whose tags have annunciated alarms gets the mark of the highest priority
+ * among them, steady in its node once acknowledged and, while one waits
+ * for acknowledgement, blinking in the animation layer that blink:
+ * bindings use, so an alarm costs frames only while it blinks.
  */
 #include "config.h"
 
 #include "kankyo-mimic-view.h"
 
+#include "kankyo-alarm-banner.h"
 #include "kankyo-faceplate.h"
 
 #include <glib/gi18n.h>
@@ -29,6 +36,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kankyo-alarm-engine.h"
 #include "kankyo-mimic-binding.h"
 
 #define MAX_NESTING 3
@@ -79,11 +87,32 @@ typedef struct
   gboolean visible;
   gboolean rotating;
   gboolean blinking;
+  KankyoMimicState alarm_steady; /* worst acknowledged alarm on its tags, or NORMAL */
+  KankyoMimicState alarm_blink;  /* worst alarm waiting for acknowledgement, or NORMAL */
   gboolean offline;
   gboolean bad;     /* a value is bad or stale: hatched */
   gboolean unknown; /* a value has never arrived */
   gboolean dirty;
 } Element;
+
+/* An alarm on a tag the view shows, as the alarm engine last said. What
+ * it needs of the definition is copied: the engine's stop frees those. */
+typedef struct
+{
+  char *id;
+  char *message;
+  KankyoAlarmPriority priority;
+  guint tag_id;
+  KankyoAlarmState state;
+} ViewAlarm;
+
+static void
+view_alarm_free (ViewAlarm *a)
+{
+  g_free (a->id);
+  g_free (a->message);
+  g_free (a);
+}
 
 /* A value's text, shaped once and drawn wherever it is shown. */
 typedef struct
@@ -114,6 +143,11 @@ struct _KankyoMimicView
   KankyoTagSample *samples; /* tag id -> the latest sample, for tags in use */
   guint n_tags;
 
+  KankyoAlarmEngine *alarms; /* the engine's; NULL when it has none */
+  guint alarm_subscription;
+  GHashTable *view_alarms; /* alarm id -> ViewAlarm*, for alarms on tags elements read */
+  GPtrArray **tag_alarms;  /* tag id -> ViewAlarm* on it, NULL for none */
+
   RsvgHandle *static_handle;           /* everything that changes hidden */
   RsvgHandle *layers[MAX_NESTING + 1]; /* layers[k]: depth > k hidden */
   guint n_layers;
@@ -141,7 +175,8 @@ struct _KankyoMimicView
   guint next_chunk;    /* where the next frame's rebuilding starts */
   guint catch_up_tick; /* asks for the frame that rebuilds what is left */
 
-  guint tick_id;
+  guint tick_id;      /* every frame, while something rotates */
+  guint blink_source; /* at each change of the blink, while only something blinks */
   guint n_animated;
   int focus;   /* element index, or -1 */
   int pressed; /* element under the pointer at press, or -1 */
@@ -342,13 +377,20 @@ drop_textures (KankyoMimicView *self)
 }
 
 static void
-stop_animation (KankyoMimicView *self)
+stop_ticking (KankyoMimicView *self)
 {
   if (self->tick_id != 0)
     {
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
       self->tick_id = 0;
     }
+}
+
+static void
+stop_animation (KankyoMimicView *self)
+{
+  stop_ticking (self);
+  g_clear_handle_id (&self->blink_source, g_source_remove);
 }
 
 static void
@@ -359,6 +401,12 @@ unload (KankyoMimicView *self)
       kankyo_tag_store_unsubscribe (self->store, self->subscription);
       self->subscription = 0;
     }
+  /* A stopped engine has freed its alarm engine and its subscriptions. */
+  if (self->alarm_subscription != 0 && kankyo_engine_get_alarms (self->engine) == self->alarms)
+    kankyo_alarm_engine_unsubscribe (self->alarms, self->alarm_subscription);
+  self->alarm_subscription = 0;
+  self->alarms = NULL;
+  g_clear_pointer (&self->view_alarms, g_hash_table_unref);
   stop_animation (self);
   if (self->catch_up_tick != 0)
     {
@@ -384,6 +432,13 @@ unload (KankyoMimicView *self)
       for (guint i = 0; i < self->n_tags; i++)
         kankyo_tag_sample_clear (&self->samples[i]);
       g_clear_pointer (&self->samples, g_free);
+    }
+  if (self->tag_alarms != NULL)
+    {
+      for (guint i = 0; i < self->n_tags; i++)
+        if (self->tag_alarms[i] != NULL)
+          g_ptr_array_unref (self->tag_alarms[i]);
+      g_clear_pointer (&self->tag_alarms, g_free);
     }
   self->n_tags = 0;
   g_clear_pointer (&self->bindings, kankyo_mimic_bindings_free);
@@ -508,20 +563,75 @@ tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Whether blinking marks show now; from the clock, not the frame, so
+ * the phase is right whenever a frame is drawn. */
+static gboolean
+blink_on_now (void)
+{
+  gint64 period = (gint64) (BLINK_PERIOD_S * G_USEC_PER_SEC);
+
+  return g_get_monotonic_time () % period < (gint64) (period * BLINK_ON_FRACTION);
+}
+
+static gboolean on_blink_change (gpointer user_data);
+
+/* Blinking alone redraws twice a period, when the marks come and go, not
+ * every frame: a flood that blinks on hundreds of elements must not keep
+ * the main loop painting. */
+static void
+schedule_blink (KankyoMimicView *self)
+{
+  gint64 period = (gint64) (BLINK_PERIOD_S * G_USEC_PER_SEC);
+  gint64 phase = g_get_monotonic_time () % period;
+  gint64 on = (gint64) (period * BLINK_ON_FRACTION);
+  gint64 wait = (phase < on ? on : period) - phase;
+
+  self->blink_source = g_timeout_add ((guint) (wait / 1000) + 1, on_blink_change, self);
+  g_source_set_name_by_id (self->blink_source, "[kankyo] mimic blink");
+}
+
+static gboolean
+on_blink_change (gpointer user_data)
+{
+  KankyoMimicView *self = user_data;
+
+  self->blink_source = 0;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  schedule_blink (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 update_animation (KankyoMimicView *self)
 {
+  guint n_rotating = 0;
+
   self->n_animated = 0;
   for (guint i = 0; self->elements != NULL && i < self->elements->len; i++)
     {
       Element *e = &g_array_index (self->elements, Element, i);
 
-      if (e->visible && (e->rotating || e->blinking))
+      if (!e->visible)
+        continue;
+      if (e->rotating || e->blinking || e->alarm_blink != KANKYO_MIMIC_STATE_NORMAL)
         self->n_animated++;
+      if (e->rotating)
+        n_rotating++;
     }
-  if (self->n_animated > 0 && self->tick_id == 0)
-    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick, NULL, NULL);
-  else if (self->n_animated == 0)
+  if (n_rotating > 0)
+    {
+      /* Frames are drawn anyway; they show the blink too. */
+      g_clear_handle_id (&self->blink_source, g_source_remove);
+      if (self->tick_id == 0)
+        self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick, NULL, NULL);
+    }
+  else if (self->n_animated > 0)
+    {
+      stop_ticking (self);
+      if (self->blink_source == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)))
+        schedule_blink (self);
+    }
+  else
     stop_animation (self);
 }
 
@@ -566,6 +676,161 @@ on_batch (KankyoTagStore *store, const KankyoTagSample *samples, guint n_samples
   update_animation (self);
   self->live_dirty = TRUE;
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* ---- alarms ---- */
+
+/* Recomputes the alarm marks of an element from the alarms on its tags;
+ * TRUE when they changed. */
+static gboolean
+element_update_alarm (KankyoMimicView *self, Element *e)
+{
+  gint ids[KANKYO_MIMIC_MAX_BINDING_TAGS];
+  guint n = kankyo_mimic_binding_get_tags (e->binding, ids);
+  KankyoMimicState steady = KANKYO_MIMIC_STATE_NORMAL;
+  KankyoMimicState blink = KANKYO_MIMIC_STATE_NORMAL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      GPtrArray *alarms = (guint) ids[i] < self->n_tags ? self->tag_alarms[ids[i]] : NULL;
+
+      for (guint j = 0; alarms != NULL && j < alarms->len; j++)
+        {
+          const ViewAlarm *a = g_ptr_array_index (alarms, j);
+          KankyoMimicState state;
+
+          if (!kankyo_alarm_state_is_annunciated (a->state))
+            continue;
+          state = kankyo_mimic_state_for_alarm_priority (a->priority);
+          if (kankyo_alarm_state_needs_ack (a->state))
+            blink = worse_state (blink, state);
+          else
+            steady = worse_state (steady, state);
+        }
+    }
+  if (steady == e->alarm_steady && blink == e->alarm_blink)
+    return FALSE;
+  e->alarm_steady = steady;
+  e->alarm_blink = blink;
+  e->node_dirty = TRUE;
+  return TRUE;
+}
+
+static void
+on_alarms_changed (KankyoAlarmEngine *engine,
+                   const KankyoAlarmInfo *changed,
+                   guint n_changed,
+                   gpointer user_data)
+{
+  KankyoMimicView *self = user_data;
+  g_autoptr (GArray) dirty = g_array_new (FALSE, FALSE, sizeof (guint));
+  gboolean redraw = FALSE;
+
+  for (guint i = 0; i < n_changed; i++)
+    {
+      ViewAlarm *a = g_hash_table_lookup (self->view_alarms, changed[i].definition->id);
+      GPtrArray *readers;
+
+      if (a == NULL || a->state == changed[i].state)
+        continue;
+      a->state = changed[i].state;
+      readers = self->by_tag[a->tag_id];
+      for (guint j = 0; readers != NULL && j < readers->len; j++)
+        {
+          guint index = GPOINTER_TO_UINT (g_ptr_array_index (readers, j));
+          Element *e = &g_array_index (self->elements, Element, index);
+
+          if (!e->dirty)
+            {
+              e->dirty = TRUE;
+              g_array_append_val (dirty, index);
+            }
+        }
+    }
+  for (guint i = 0; i < dirty->len; i++)
+    {
+      Element *e = &g_array_index (self->elements, Element, g_array_index (dirty, guint, i));
+
+      redraw = element_update_alarm (self, e) || redraw;
+      e->dirty = FALSE;
+    }
+  if (!redraw)
+    return;
+  update_animation (self);
+  self->live_dirty = TRUE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static cairo_surface_t *render_indicator (KankyoMimicState state, int factor);
+static void clear_indicators (KankyoMimicView *self);
+
+/* Follows the alarms of the tags the bindings read (not of a device's
+ * _online tag, which every element of the device reads for its look:
+ * the comm-fail alarm would otherwise blink on all of them). */
+static void
+connect_alarms (KankyoMimicView *self)
+{
+  KankyoAlarmEngine *alarms = kankyo_engine_get_alarms (self->engine);
+  g_autofree gboolean *bound = NULL;
+  guint n;
+
+  if (alarms == NULL)
+    return;
+  bound = g_new0 (gboolean, self->n_tags);
+  for (guint i = 0; i < self->elements->len; i++)
+    {
+      Element *e = &g_array_index (self->elements, Element, i);
+      gint ids[KANKYO_MIMIC_MAX_BINDING_TAGS];
+      guint n_ids = kankyo_mimic_binding_get_tags (e->binding, ids);
+
+      for (guint j = 0; j < n_ids; j++)
+        if ((guint) ids[j] < self->n_tags)
+          bound[ids[j]] = TRUE;
+    }
+
+  self->tag_alarms = g_new0 (GPtrArray *, self->n_tags);
+  self->view_alarms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) view_alarm_free);
+  n = kankyo_alarm_engine_get_n_alarms (alarms);
+  for (guint i = 0; i < n; i++)
+    {
+      const KankyoAlarmDefinition *definition = kankyo_alarm_engine_get_definition (alarms, i);
+      gint tag = definition->tag != NULL ? kankyo_tag_store_lookup (self->store, definition->tag) : -1;
+      ViewAlarm *a;
+
+      if (tag < 0 || (guint) tag >= self->n_tags || !bound[tag])
+        continue;
+      a = g_new0 (ViewAlarm, 1);
+      a->id = g_strdup (definition->id);
+      a->message = g_strdup (definition->message != NULL ? definition->message : definition->id);
+      a->priority = definition->priority;
+      a->tag_id = (guint) tag;
+      a->state = KANKYO_ALARM_STATE_NORMAL;
+      g_hash_table_insert (self->view_alarms, a->id, a);
+      if (self->tag_alarms[tag] == NULL)
+        self->tag_alarms[tag] = g_ptr_array_new ();
+      g_ptr_array_add (self->tag_alarms[tag], a);
+    }
+  if (g_hash_table_size (self->view_alarms) == 0)
+    return;
+  /* The marks are drawn now, not in the frame of the first alarm: they
+   * load a font, which takes longer than a frame. */
+  if (self->indicator_factor != gtk_widget_get_scale_factor (GTK_WIDGET (self)))
+    {
+      clear_indicators (self);
+      self->indicator_factor = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+    }
+  for (KankyoMimicState state = KANKYO_MIMIC_STATE_ABNORMAL; state < KANKYO_MIMIC_N_STATES; state++)
+    if (self->indicators[state] == NULL)
+      self->indicators[state] = render_indicator (state, self->indicator_factor);
+
+  /* Shown as they stand at once; the first delivery brings them again. */
+  self->alarms = alarms;
+  {
+    g_autoptr (GArray) active = kankyo_alarm_engine_list_active (alarms);
+
+    on_alarms_changed (alarms, (const KankyoAlarmInfo *) active->data, active->len, self);
+  }
+  self->alarm_subscription = kankyo_alarm_engine_subscribe (alarms, NULL, on_alarms_changed, self, NULL);
 }
 
 /* ---- geometry ---- */
@@ -765,20 +1030,22 @@ render_textures (KankyoMimicView *self, double k)
 /* A small shape with a number for each colour, so no state is told by
  * colour alone: a square for high, a triangle for medium, a diamond for
  * low, a circle for abnormal. */
-static cairo_surface_t *
-render_indicator (KankyoMimicState state, int factor)
+void
+kankyo_mimic_paint_state_mark (cairo_t *cr, KankyoMimicState state, double size, double line_width)
 {
   const GdkRGBA *c = state_colour (state);
-  int size = (int) ceil (INDICATOR_SIZE * factor);
   double s = size;
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, size, size);
-  cairo_t *cr = cairo_create (surface);
   PangoLayout *layout;
   PangoFontDescription *font;
   const char *mark;
   gboolean dark_mark = state == KANKYO_MIMIC_STATE_ALARM_MEDIUM;
   int w, h;
 
+  g_return_if_fail (cr != NULL);
+  if (c == NULL || size <= 0)
+    return;
+  cairo_save (cr);
+  cairo_new_path (cr);
   switch (state)
     {
       case KANKYO_MIMIC_STATE_ALARM_HIGH:
@@ -809,7 +1076,7 @@ render_indicator (KankyoMimicState state, int factor)
   gdk_cairo_set_source_rgba (cr, c);
   cairo_fill_preserve (cr);
   cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
-  cairo_set_line_width (cr, factor);
+  cairo_set_line_width (cr, line_width);
   cairo_stroke (cr);
 
   layout = pango_cairo_create_layout (cr);
@@ -826,6 +1093,34 @@ render_indicator (KankyoMimicState state, int factor)
   pango_cairo_show_layout (cr, layout);
   pango_font_description_free (font);
   g_object_unref (layout);
+  cairo_restore (cr);
+}
+
+KankyoMimicState
+kankyo_mimic_state_for_alarm_priority (KankyoAlarmPriority priority)
+{
+  switch (priority)
+    {
+      case KANKYO_ALARM_PRIORITY_HIGH:
+        return KANKYO_MIMIC_STATE_ALARM_HIGH;
+      case KANKYO_ALARM_PRIORITY_MEDIUM:
+        return KANKYO_MIMIC_STATE_ALARM_MEDIUM;
+      case KANKYO_ALARM_PRIORITY_LOW:
+        return KANKYO_MIMIC_STATE_ALARM_LOW;
+      case KANKYO_ALARM_PRIORITY_DIAGNOSTIC:
+      default:
+        return KANKYO_MIMIC_STATE_ABNORMAL;
+    }
+}
+
+static cairo_surface_t *
+render_indicator (KankyoMimicState state, int factor)
+{
+  int size = (int) ceil (INDICATOR_SIZE * factor);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, size, size);
+  cairo_t *cr = cairo_create (surface);
+
+  kankyo_mimic_paint_state_mark (cr, state, size, factor);
   cairo_destroy (cr);
   cairo_surface_flush (surface);
   return surface;
@@ -1051,8 +1346,9 @@ element_node (KankyoMimicView *self, Element *e, double scale)
 {
   GtkSnapshot *snapshot;
   graphene_rect_t box = scaled_box (e, scale);
-  KankyoMimicState state
+  KankyoMimicState drawn
       = e->offline ? KANKYO_MIMIC_STATE_NORMAL : worse_state (e->fill_state, e->stroke_state);
+  KankyoMimicState state = worse_state (drawn, e->alarm_steady);
 
   if (!e->visible)
     return NULL;
@@ -1068,8 +1364,9 @@ element_node (KankyoMimicView *self, Element *e, double scale)
     append_hatch (snapshot, &box);
   if (e->binding->text != NULL)
     append_text (self, snapshot, e, &box, scale);
-  /* A state the sprite cannot show (a replaced text) gets an outline. */
-  append_indicator (self, snapshot, state, &box, !e->sprite);
+  /* A state the sprite cannot show (a replaced text, an alarm) gets an
+   * outline. */
+  append_indicator (self, snapshot, state, &box, !e->sprite || state != drawn);
   return gtk_snapshot_free_to_node (snapshot);
 }
 
@@ -1204,7 +1501,7 @@ append_animation (KankyoMimicView *self, GtkSnapshot *snapshot, double scale)
 {
   GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
   double seconds = (clock != NULL ? gdk_frame_clock_get_frame_time (clock) : g_get_monotonic_time ()) / 1e6;
-  gboolean blink_on = fmod (seconds, BLINK_PERIOD_S) < BLINK_PERIOD_S * BLINK_ON_FRACTION;
+  gboolean blink_on = blink_on_now ();
 
   for (guint i = 0; i < self->elements->len; i++)
     {
@@ -1219,6 +1516,12 @@ append_animation (KankyoMimicView *self, GtkSnapshot *snapshot, double scale)
           graphene_rect_t box = scaled_box (e, scale);
 
           append_indicator (self, snapshot, e->binding->blink->state, &box, TRUE);
+        }
+      if (e->alarm_blink != KANKYO_MIMIC_STATE_NORMAL && blink_on)
+        {
+          graphene_rect_t box = scaled_box (e, scale);
+
+          append_indicator (self, snapshot, e->alarm_blink, &box, TRUE);
         }
     }
 }
@@ -1506,6 +1809,25 @@ describe_tag (KankyoMimicView *self, GString *out, gint tag_id, gint64 now)
   kankyo_tag_sample_clear (&sample);
 }
 
+static void
+describe_alarms (GString *out, GPtrArray *alarms)
+{
+  for (guint i = 0; alarms != NULL && i < alarms->len; i++)
+    {
+      const ViewAlarm *a = g_ptr_array_index (alarms, i);
+
+      if (!kankyo_alarm_state_is_annunciated (a->state))
+        continue;
+      g_string_append_c (out, '\n');
+      /* Translators: an alarm in the tooltip of a mimic element: its
+       * priority, its message and its state, e.g. "High priority alarm:
+       * Fill room: temperature high (Unacknowledged)" */
+      g_string_append_printf (out, _ ("%s priority alarm: %s (%s)"),
+                              kankyo_alarm_priority_label (a->priority), a->message,
+                              kankyo_alarm_state_label (a->state));
+    }
+}
+
 static gboolean
 on_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip, gpointer user_data)
 {
@@ -1529,6 +1851,8 @@ on_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip
   n = kankyo_mimic_binding_get_tags (e->binding, ids);
   for (guint i = 0; i < n; i++)
     describe_tag (self, text, ids[i], now);
+  for (guint i = 0; self->tag_alarms != NULL && i < n; i++)
+    describe_alarms (text, self->tag_alarms[ids[i]]);
   gtk_tooltip_set_text (tooltip, text->str);
   {
     graphene_rect_t box = scaled_box (e, scale);
@@ -1762,10 +2086,26 @@ connect_tags (KankyoMimicView *self)
   for (guint i = 0; i < self->elements->len; i++)
     element_update (self, &g_array_index (self->elements, Element, i));
   self->subscription = kankyo_tag_store_subscribe (self->store, NULL, on_batch, self, NULL);
+  connect_alarms (self);
   update_animation (self);
 }
 
 /* ---- GObject ---- */
+
+/* A view not on screen (another area is shown) needs no blink timer. */
+static void
+kankyo_mimic_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (kankyo_mimic_view_parent_class)->map (widget);
+  update_animation (KANKYO_MIMIC_VIEW (widget));
+}
+
+static void
+kankyo_mimic_view_unmap (GtkWidget *widget)
+{
+  g_clear_handle_id (&KANKYO_MIMIC_VIEW (widget)->blink_source, g_source_remove);
+  GTK_WIDGET_CLASS (kankyo_mimic_view_parent_class)->unmap (widget);
+}
 
 static void
 kankyo_mimic_view_dispose (GObject *object)
@@ -1791,6 +2131,8 @@ kankyo_mimic_view_class_init (KankyoMimicViewClass *klass)
 
   object_class->dispose = kankyo_mimic_view_dispose;
   widget_class->snapshot = kankyo_mimic_view_snapshot;
+  widget_class->map = kankyo_mimic_view_map;
+  widget_class->unmap = kankyo_mimic_view_unmap;
   widget_class->measure = kankyo_mimic_view_measure;
   widget_class->size_allocate = kankyo_mimic_view_size_allocate;
 
@@ -1873,6 +2215,30 @@ kankyo_mimic_view_get_element_bounds (KankyoMimicView *self, const char *id, gra
                               e->box.size.width * scale, e->box.size.height * scale);
           return TRUE;
         }
+    }
+  return FALSE;
+}
+
+gboolean
+kankyo_mimic_view_get_element_alarm (KankyoMimicView *self,
+                                     const char *id,
+                                     KankyoMimicState *ret_state,
+                                     gboolean *ret_blinking)
+{
+  g_return_val_if_fail (KANKYO_IS_MIMIC_VIEW (self), FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+
+  for (guint i = 0; self->elements != NULL && i < self->elements->len; i++)
+    {
+      const Element *e = &g_array_index (self->elements, Element, i);
+
+      if (!g_str_equal (e->binding->id, id))
+        continue;
+      if (ret_state != NULL)
+        *ret_state = worse_state (e->alarm_steady, e->alarm_blink);
+      if (ret_blinking != NULL)
+        *ret_blinking = e->alarm_blink != KANKYO_MIMIC_STATE_NORMAL;
+      return TRUE;
     }
   return FALSE;
 }

@@ -9,6 +9,8 @@
  * shown. All of it is fed by one tag-store subscription delivered on the
  * GTK main context; nothing here waits on a device. The Trends menu of the
  * header bar (Ctrl+T, Ctrl+Shift+T) opens trend windows and saved views.
+ * The alarm banner stays at the top whatever level is shown; F9 opens the
+ * alarm summary and Shift+F9 the alarm history, one of each per window.
  */
 #include "config.h"
 
@@ -16,6 +18,9 @@
 
 #include <glib/gi18n.h>
 
+#include "kankyo-alarm-banner.h"
+#include "kankyo-alarm-history.h"
+#include "kankyo-alarm-summary.h"
 #include "kankyo-faceplate.h"
 #include "kankyo-mimic-view.h"
 #include "kankyo-trend-window.h"
@@ -95,6 +100,11 @@ struct _KankyoWindow
   gboolean syncing_sidebar;
 
   GSettings *settings; /* NULL when the schema is not installed */
+
+  /* Alarms */
+  GtkWidget *alarm_banner;
+  KankyoAlarmSummary *alarm_summary; /* weak; opened on demand */
+  KankyoAlarmHistory *alarm_history; /* weak; opened on demand */
 };
 
 G_DEFINE_FINAL_TYPE (KankyoWindow, kankyo_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -556,6 +566,34 @@ trend_open (GtkWidget *widget, const char *action_name, GVariant *parameter)
     kankyo_trend_window_show_views (trends);
 }
 
+/* One alarm summary per window, raised when it is open already; with a
+ * parameter (the banner's lines) it selects that alarm. */
+static void
+alarm_summary (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  KankyoWindow *self = KANKYO_WINDOW (widget);
+
+  if (self->engine == NULL)
+    return;
+  if (self->alarm_summary == NULL)
+    g_set_weak_pointer (&self->alarm_summary, kankyo_alarm_summary_new (GTK_WINDOW (self), self->engine));
+  gtk_window_present (GTK_WINDOW (self->alarm_summary));
+  if (parameter != NULL)
+    kankyo_alarm_summary_select (self->alarm_summary, g_variant_get_string (parameter, NULL));
+}
+
+static void
+alarm_history (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  KankyoWindow *self = KANKYO_WINDOW (widget);
+
+  if (self->engine == NULL)
+    return;
+  if (self->alarm_history == NULL)
+    g_set_weak_pointer (&self->alarm_history, kankyo_alarm_history_new (GTK_WINDOW (self), self->engine));
+  gtk_window_present (GTK_WINDOW (self->alarm_history));
+}
+
 static void
 on_sidebar_row (KankyoWindow *self, GtkListBoxRow *row)
 {
@@ -756,6 +794,13 @@ show_plant (KankyoWindow *self, KankyoEngine *engine)
   self->subscription
       = kankyo_tag_store_subscribe (self->store, g_main_context_default (), on_status_batch, self, NULL);
 
+  /* On top of the window's content box, under the header bar. (Not a
+   * template child: GtkWindow unparents its child itself.) */
+  self->alarm_banner = kankyo_alarm_banner_new (engine);
+  gtk_box_prepend (GTK_BOX (gtk_window_get_child (GTK_WINDOW (self))),
+                   gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
+  gtk_box_prepend (GTK_BOX (gtk_window_get_child (GTK_WINDOW (self))), self->alarm_banner);
+
   gtk_stack_set_visible_child_name (self->main_stack, "plant");
   show_overview (self);
 }
@@ -798,6 +843,9 @@ show_load_error (KankyoWindow *self, const GError *error)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "nav.device", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "trend.open", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "trend.views", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "alarm.summary", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "alarm.history", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "alarm.show", FALSE);
 }
 
 /* ---- window state ---- */
@@ -896,6 +944,8 @@ kankyo_window_finalize (GObject *object)
   g_clear_pointer (&self->store, kankyo_tag_store_unref);
   g_clear_object (&self->engine);
   g_clear_object (&self->settings);
+  g_clear_weak_pointer (&self->alarm_summary);
+  g_clear_weak_pointer (&self->alarm_history);
   g_free (self->current_area);
   g_free (self->current_device);
   G_OBJECT_CLASS (kankyo_window_parent_class)->finalize (object);
@@ -933,6 +983,9 @@ kankyo_window_class_init (KankyoWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "nav.device", "s", nav_device);
   gtk_widget_class_install_action (widget_class, "trend.open", NULL, trend_open);
   gtk_widget_class_install_action (widget_class, "trend.views", NULL, trend_open);
+  gtk_widget_class_install_action (widget_class, "alarm.summary", NULL, alarm_summary);
+  gtk_widget_class_install_action (widget_class, "alarm.show", "s", alarm_summary);
+  gtk_widget_class_install_action (widget_class, "alarm.history", NULL, alarm_history);
 
   /* Backspace goes back only when no text field takes it first: bindings of
    * the window run after the focused widget has had the key. */
@@ -944,6 +997,8 @@ kankyo_window_class_init (KankyoWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_t, GDK_CONTROL_MASK, "trend.open", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_T, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "trend.views", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "alarm.summary", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, GDK_SHIFT_MASK, "alarm.history", NULL);
   for (int i = 1; i <= MAX_AREA_SHORTCUTS; i++)
     {
       gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + i, GDK_CONTROL_MASK, "nav.area-number",

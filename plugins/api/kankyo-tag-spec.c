@@ -15,13 +15,48 @@ kankyo_alarm_limits_init (KankyoAlarmLimits *limits)
   limits->deadband = 0.0;
   limits->on_delay = 0.0;
   limits->off_delay = 0.0;
+  limits->deviation_setpoint = NULL;
+  limits->deviation = NAN;
+  limits->rate = NAN;
+  limits->state = -1;
+  for (guint i = 0; i < KANKYO_ALARM_LIMIT_N_KINDS; i++)
+    limits->priority[i] = -1;
+  limits->latching = FALSE;
+  limits->message = NULL;
+  limits->guidance = NULL;
+  limits->display = NULL;
+  limits->suppressed_by = NULL;
+  limits->suppressed_value = NAN;
 }
 
 gboolean
 kankyo_alarm_limits_is_set (const KankyoAlarmLimits *limits)
 {
   return !isnan (limits->high_high) || !isnan (limits->high) || !isnan (limits->low)
-         || !isnan (limits->low_low);
+         || !isnan (limits->low_low) || !isnan (limits->deviation) || !isnan (limits->rate)
+         || limits->state >= 0;
+}
+
+void
+kankyo_alarm_limits_copy (const KankyoAlarmLimits *src, KankyoAlarmLimits *dest)
+{
+  *dest = *src;
+  dest->deviation_setpoint = g_strdup (src->deviation_setpoint);
+  dest->message = g_strdup (src->message);
+  dest->guidance = g_strdup (src->guidance);
+  dest->display = g_strdup (src->display);
+  dest->suppressed_by = g_strdup (src->suppressed_by);
+}
+
+void
+kankyo_alarm_limits_clear (KankyoAlarmLimits *limits)
+{
+  g_free (limits->deviation_setpoint);
+  g_free (limits->message);
+  g_free (limits->guidance);
+  g_free (limits->display);
+  g_free (limits->suppressed_by);
+  kankyo_alarm_limits_init (limits);
 }
 
 KankyoTagSpec *
@@ -49,6 +84,7 @@ kankyo_tag_spec_copy (const KankyoTagSpec *spec)
   copy->description = g_strdup (spec->description);
   copy->symbol = g_strdup (spec->symbol);
   copy->history.tag_class = g_strdup (spec->history.tag_class);
+  kankyo_alarm_limits_copy (&spec->alarms, &copy->alarms);
   return copy;
 }
 
@@ -63,6 +99,7 @@ kankyo_tag_spec_free (KankyoTagSpec *spec)
   g_free (spec->description);
   g_free (spec->symbol);
   g_free (spec->history.tag_class);
+  kankyo_alarm_limits_clear (&spec->alarms);
   g_free (spec);
 }
 

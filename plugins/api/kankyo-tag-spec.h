@@ -12,8 +12,21 @@
 
 G_BEGIN_DECLS
 
-/* Default alarm limits a device type or project gives a tag; the alarm
- * engine turns them into alarm definitions. NAN means "no such limit". */
+/* The alarm conditions a tag can have, each with its own priority. */
+typedef enum
+{
+  KANKYO_ALARM_LIMIT_LOW_LOW,
+  KANKYO_ALARM_LIMIT_LOW,
+  KANKYO_ALARM_LIMIT_HIGH,
+  KANKYO_ALARM_LIMIT_HIGH_HIGH,
+  KANKYO_ALARM_LIMIT_DEVIATION,
+  KANKYO_ALARM_LIMIT_RATE,
+  KANKYO_ALARM_LIMIT_STATE,
+  KANKYO_ALARM_LIMIT_N_KINDS
+} KankyoAlarmLimitKind;
+
+/* Default alarms a device type or project gives a tag; the alarm engine
+ * turns them into alarm definitions. NAN means "no such limit". */
 typedef struct
 {
   double high_high;
@@ -23,6 +36,27 @@ typedef struct
   double deadband;  /* engineering units; 0 for none */
   double on_delay;  /* seconds the condition must hold before it alarms */
   double off_delay; /* seconds it must be clear before it returns */
+
+  /* |value - setpoint| above deviation alarms; the setpoint is the tag
+   * deviation_setpoint: a tag of the same device ("setpoint") or of another
+   * ("room1.setpoint"). NULL and NAN for none. */
+  char *deviation_setpoint;
+  double deviation;
+  double rate; /* engineering units per second, either way; NAN for none */
+  int state;   /* true/false tags: -1 none, else the value (0 or 1) that alarms */
+
+  /* The alarm engine's KankyoAlarmPriority per condition (0 diagnostic,
+   * 1 low, 2 medium, 3 high), or -1 for the engine's default. */
+  int priority[KANKYO_ALARM_LIMIT_N_KINDS];
+  gboolean latching; /* stays in alarm after it returns until reset */
+  char *message;     /* for people, instead of the tag's label; may be NULL */
+  char *guidance;    /* what the operator should do; may be NULL */
+  char *display;     /* the area whose display handles it; NULL: the device's */
+  /* A tag ("unit_off" of the same device, or "device.tag") whose value
+   * suppresses these alarms by design: any true or non-zero value when
+   * suppressed_value is NAN, else exactly suppressed_value. */
+  char *suppressed_by;
+  double suppressed_value;
 } KankyoAlarmLimits;
 
 /* How the historian records a tag. */
@@ -56,7 +90,12 @@ typedef struct
 } KankyoTagSpec;
 
 void kankyo_alarm_limits_init (KankyoAlarmLimits *limits);
+/* Whether any condition is given: a limit, a deviation, a rate or a state. */
 gboolean kankyo_alarm_limits_is_set (const KankyoAlarmLimits *limits);
+/* A deep copy into @dest, which holds nothing that needs freeing. */
+void kankyo_alarm_limits_copy (const KankyoAlarmLimits *src, KankyoAlarmLimits *dest);
+/* Frees the strings and leaves @limits as kankyo_alarm_limits_init () does. */
+void kankyo_alarm_limits_clear (KankyoAlarmLimits *limits);
 
 KankyoTagSpec *kankyo_tag_spec_new (void);
 KankyoTagSpec *kankyo_tag_spec_copy (const KankyoTagSpec *spec);
@@ -70,5 +109,6 @@ gboolean kankyo_tag_spec_check_value (const KankyoTagSpec *spec, const KankyoVal
 char *kankyo_tag_spec_format_value (const KankyoTagSpec *spec, const KankyoValue *value);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KankyoTagSpec, kankyo_tag_spec_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (KankyoAlarmLimits, kankyo_alarm_limits_clear)
 
 G_END_DECLS

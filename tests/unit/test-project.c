@@ -197,6 +197,34 @@ assert_limits (const KankyoAlarmLimits *limits,
   g_assert_cmpfloat (limits->off_delay, ==, off_delay);
 }
 
+/* Every alarm key of a tag and of a device, as plant.yaml writes them. */
+static void
+check_freezer_alarms (const KankyoDeviceConfig *device, const KankyoMapTag *tag)
+{
+  const KankyoAlarmLimits *a = &tag->spec->alarms;
+  const int priorities[KANKYO_ALARM_LIMIT_N_KINDS] = { -1, -1, 2, 3, -1, 0, -1 };
+
+  assert_limits (a, NAN, NAN, -15, -10, 0.5, 1800, 300);
+  g_assert_cmpstr (a->deviation_setpoint, ==, "setpoint");
+  g_assert_cmpfloat (a->deviation, ==, 3);
+  g_assert_cmpfloat (a->rate, ==, 0.05);
+  g_assert_cmpint (a->state, ==, -1);
+  for (guint k = 0; k < KANKYO_ALARM_LIMIT_N_KINDS; k++)
+    g_assert_cmpint (a->priority[k], ==, priorities[k]);
+  g_assert_true (a->latching);
+  g_assert_cmpstr (a->message, ==, "Freezer air");
+  g_assert_cmpstr (a->guidance, ==, "Keep the door shut; move the product\nto freezer 1 if it stays high.\n");
+  g_assert_cmpstr (a->display, ==, "cold-store");
+  g_assert_cmpstr (a->suppressed_by, ==, "door_open");
+  g_assert_cmpfloat (a->suppressed_value, ==, 1);
+
+  g_assert_false (device->comm_fail_off);
+  g_assert_cmpint (device->comm_fail_priority, ==, 2);
+  g_assert_cmpuint (device->comm_fail_delay_ms, ==, 30000);
+  g_assert_cmpstr (device->comm_fail_guidance, ==, "Check the gateway in cabinet 3.");
+  g_assert_null (device->alarm_overrides);
+}
+
 static double
 lookup_double (GVariant *dict, const char *key)
 {
@@ -340,6 +368,7 @@ test_load_good (void)
   KankyoAreaConfig *area;
   KankyoDeviceConfig *device;
   const KankyoMapTag *tag;
+  const KankyoAlarmOverride *override;
 
   g_assert_cmpstr (project->name, ==, "Demo plant");
   g_assert_true (g_str_has_suffix (project->path, "projects/plant.yaml"));
@@ -395,6 +424,11 @@ test_load_good (void)
   g_assert_cmpuint (device->max_gap, ==, 8);
   g_assert_null (device->simulation);
   g_assert_true (g_str_has_suffix (device->location, "projects/plant.yaml:9:9"));
+  /* The comm-fail alarm's defaults. */
+  g_assert_false (device->comm_fail_off);
+  g_assert_cmpint (device->comm_fail_priority, ==, 3);
+  g_assert_cmpuint (device->comm_fail_delay_ms, ==, 10000);
+  g_assert_null (device->comm_fail_guidance);
 
   /* A user map file, reached over RTU, defaults elsewhere. */
   device = g_ptr_array_index (project->devices, 1);
@@ -449,8 +483,15 @@ test_load_good (void)
   g_assert_cmpfloat (tag->spec->history.deadband, ==, 0.2);
   g_assert_cmpfloat (tag->spec->history.heartbeat_s, ==, 300.0);
   g_assert_cmpstr (tag->spec->history.tag_class, ==, "haccp");
+  check_freezer_alarms (device, tag);
   tag = find_tag (device->map, "door_open");
   g_assert_true (tag->spec->history.off);
+  g_assert_cmpint (tag->spec->alarms.state, ==, 1);
+  g_assert_cmpfloat (tag->spec->alarms.on_delay, ==, 300);
+  g_assert_cmpint (tag->spec->alarms.priority[KANKYO_ALARM_LIMIT_STATE], ==, 1);
+  g_assert_cmpstr (tag->spec->alarms.suppressed_by, ==, "room1.mode");
+  g_assert_true (isnan (tag->spec->alarms.suppressed_value));
+  g_assert_true (kankyo_alarm_limits_is_set (&tag->spec->alarms));
   g_assert_cmpint (tag->spec->reg.area, ==, KANKYO_AREA_DISCRETE_INPUT);
   g_assert_cmpuint (tag->address, ==, 0x2C);
   g_assert_cmpint (tag->spec->value_type, ==, KANKYO_VALUE_BOOL);
@@ -464,10 +505,21 @@ test_load_good (void)
   area = g_ptr_array_index (project->areas, 3);
   g_assert_cmpstr (area->name, ==, "plant-room");
 
-  /* A plugin's type with its simulation parameters. */
+  /* A plugin's type with its simulation parameters, no comm-fail alarm
+   * and alarms of its own for two of the type's tags. */
   device = g_ptr_array_index (project->devices, 3);
   g_assert_cmpstr (device->name, ==, "ahu1");
   g_assert_cmpstr (device->area, ==, "plant-room");
+  g_assert_true (device->comm_fail_off);
+  g_assert_cmpuint (device->alarm_overrides->len, ==, 2);
+  override = kankyo_device_config_find_alarm_override (device, "temperature");
+  g_assert_false (override->off);
+  g_assert_cmpfloat (override->limits.high, ==, 30);
+  g_assert_true (isnan (override->limits.high_high));
+  g_assert_cmpint (override->limits.priority[KANKYO_ALARM_LIMIT_HIGH], ==, 3);
+  g_assert_true (g_str_has_suffix (override->location, "projects/plant.yaml:99:11"));
+  g_assert_true (kankyo_device_config_find_alarm_override (device, "humidity")->off);
+  g_assert_null (kankyo_device_config_find_alarm_override (device, "mode"));
   g_assert_cmpstr (device->type_id, ==, "test.thermostat");
   check_simulation (device->simulation);
 
