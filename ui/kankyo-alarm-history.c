@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "kankyo-alarm-banner.h"
+#include "kankyo-ui-time.h"
 
 #define MAX_TABLE_ROWS 200
 #define MAX_FIELD_CHARS 256
@@ -146,46 +147,6 @@ kankyo_journal_item_init (KankyoJournalItem *self)
 }
 
 /* ---- times typed and shown ---- */
-
-/* "2024-05-03 14:30" or "2024-05-03 14:30:15", local time. */
-static gboolean
-parse_local (const char *text, gint64 *ret_us)
-{
-  static GRegex *regex;
-  g_autoptr (GMatchInfo) match = NULL;
-  g_autoptr (GDateTime) time = NULL;
-  g_autofree char *trimmed = g_strstrip (g_strdup (text));
-  int parts[6] = { 0 };
-
-  if (g_once_init_enter (&regex))
-    g_once_init_leave (&regex, g_regex_new ("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[ T]([0-9]{1,2}):([0-9]{2})"
-                                            "(?::([0-9]{2}))?$",
-                                            G_REGEX_OPTIMIZE, 0, NULL));
-  if (!g_regex_match (regex, trimmed, 0, &match))
-    return FALSE;
-  for (int i = 0; i < 6; i++)
-    {
-      g_autofree char *part = g_match_info_fetch (match, i + 1);
-
-      parts[i] = part != NULL && *part != '\0' ? atoi (part) : 0;
-    }
-  if (parts[1] < 1 || parts[1] > 12 || parts[2] < 1 || parts[2] > 31 || parts[3] > 23 || parts[4] > 59
-      || parts[5] > 59)
-    return FALSE;
-  time = g_date_time_new_local (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
-  if (time == NULL || g_date_time_get_day_of_month (time) != parts[2])
-    return FALSE;
-  *ret_us = g_date_time_to_unix (time) * G_USEC_PER_SEC;
-  return TRUE;
-}
-
-static char *
-format_entry_time (gint64 utc_us)
-{
-  g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (utc_us / G_USEC_PER_SEC);
-
-  return time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M") : g_strdup ("");
-}
 
 static void
 set_message (GtkLabel *label, const char *text, gboolean is_error)
@@ -344,12 +305,12 @@ read_range (GtkDropDown *period,
       *ret_to = 0;
       return TRUE;
     }
-  if (!parse_local (gtk_editable_get_text (GTK_EDITABLE (from_entry)), &from))
+  if (!kankyo_ui_parse_local (gtk_editable_get_text (GTK_EDITABLE (from_entry)), &from))
     {
       *ret_problem = _ ("Enter the start as a date and time such as 2024-05-03 14:30.");
       wrong = from_entry;
     }
-  else if (!parse_local (gtk_editable_get_text (GTK_EDITABLE (to_entry)), &to))
+  else if (!kankyo_ui_parse_local (gtk_editable_get_text (GTK_EDITABLE (to_entry)), &to))
     *ret_problem = _ ("Enter the end as a date and time such as 2024-05-03 18:00.");
   else if (to <= from)
     *ret_problem = _ ("The end must be after the start.");
@@ -731,8 +692,8 @@ fill_range (KankyoAlarmHistory *self,
 
   if (preset >= n_spans)
     return;
-  from = format_entry_time (now - spans[preset]);
-  to = format_entry_time (now);
+  from = kankyo_ui_format_local (now - spans[preset], "%Y-%m-%d %H:%M");
+  to = kankyo_ui_format_local (now, "%Y-%m-%d %H:%M");
   self->filling_entries = TRUE;
   gtk_editable_set_text (GTK_EDITABLE (from_entry), from);
   gtk_editable_set_text (GTK_EDITABLE (to_entry), to);

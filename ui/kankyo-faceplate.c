@@ -20,6 +20,7 @@
 
 #include "kankyo-trend-window.h"
 #include "kankyo-write-dialog.h"
+#include "kankyo-ui-time.h"
 
 #define SPARKLINE_SAMPLES 120 /* two minutes at one sample a second */
 #define SPARKLINE_PERIOD_S 1
@@ -237,14 +238,6 @@ format_age (gint64 age_us)
   return g_strdup_printf (_ ("%u h %u min"), s / 3600, (s / 60) % 60);
 }
 
-static char *
-format_local (gint64 utc_us, const char *format)
-{
-  g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (utc_us / G_USEC_PER_SEC);
-
-  return time != NULL ? g_date_time_format (time, format) : g_strdup ("?");
-}
-
 static gboolean
 on_value_query_tooltip (
     GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip, gpointer data)
@@ -255,7 +248,7 @@ on_value_query_tooltip (
 
   if (row->quality == KANKYO_QUALITY_GOOD && row->source_time > 0)
     {
-      g_autofree char *at = format_local (row->source_time, "%H:%M:%S");
+      g_autofree char *at = kankyo_ui_format_local (row->source_time, "%H:%M:%S");
       g_autofree char *age = format_age (now - row->source_time);
 
       /* Translators: when a good value was read: "read 12:03:41, 2 s ago" */
@@ -263,7 +256,7 @@ on_value_query_tooltip (
     }
   else if (row->last_good_time > 0)
     {
-      g_autofree char *at = format_local (row->last_good_time, "%H:%M:%S");
+      g_autofree char *at = kankyo_ui_format_local (row->last_good_time, "%H:%M:%S");
       g_autofree char *age = format_age (now - row->last_good_time);
 
       /* Translators: the value shown is not good: its quality, then when it
@@ -351,8 +344,8 @@ row_apply (FaceplateRow *row, const KankyoTagSample *sample)
 
   if (sample->source_time > 0)
     {
-      time_text = format_local (sample->source_time, "%H:%M:%S");
-      time_tooltip = format_local (sample->source_time, "%Y-%m-%d %H:%M:%S %Z");
+      time_text = kankyo_ui_format_local (sample->source_time, "%H:%M:%S");
+      time_tooltip = kankyo_ui_format_local (sample->source_time, "%Y-%m-%d %H:%M:%S %Z");
     }
   gtk_label_set_text (GTK_LABEL (row->time_label), time_text ? time_text : "");
   gtk_widget_set_tooltip_text (row->time_label, time_tooltip);

@@ -24,6 +24,7 @@
 
 #include "kankyo-report.h"
 #include "kankyo-trend-views.h"
+#include "kankyo-ui-time.h"
 
 #define MAX_TITLE_CHARS 120
 
@@ -150,14 +151,6 @@ set_hint (GtkLabel *label, const char *text, gboolean is_error)
 
 /* ---- time as people read and type it ---- */
 
-static char *
-format_local (gint64 utc_us, const char *format)
-{
-  g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (utc_us / G_USEC_PER_SEC);
-
-  return time != NULL ? g_date_time_format (time, format) : g_strdup ("?");
-}
-
 /* "10 min", "8 h", "7 days", "1 h 30 min" */
 static char *
 format_span (gint64 span_us)
@@ -192,42 +185,10 @@ format_range (KankyoTrendChart *chart)
       /* Translators: the time range of a live trend, e.g. "Live: the last 10 min" */
       return g_strdup_printf (_ ("Live: the last %s"), span);
     }
-  a = format_local (from, "%Y-%m-%d %H:%M:%S");
-  b = format_local (to, "%Y-%m-%d %H:%M:%S");
+  a = kankyo_ui_format_local (from, "%Y-%m-%d %H:%M:%S");
+  b = kankyo_ui_format_local (to, "%Y-%m-%d %H:%M:%S");
   /* Translators: a time range, from – to */
   return g_strdup_printf (_ ("%s – %s"), a, b);
-}
-
-/* "2024-05-03 14:30" or "2024-05-03 14:30:15", local time. */
-static gboolean
-parse_local (const char *text, gint64 *ret_us)
-{
-  static GRegex *regex;
-  g_autoptr (GMatchInfo) match = NULL;
-  g_autoptr (GDateTime) time = NULL;
-  g_autofree char *trimmed = g_strstrip (g_strdup (text));
-  int parts[6] = { 0 };
-
-  if (g_once_init_enter (&regex))
-    g_once_init_leave (&regex, g_regex_new ("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})[ T]([0-9]{1,2}):([0-9]{2})"
-                                            "(?::([0-9]{2}))?$",
-                                            G_REGEX_OPTIMIZE, 0, NULL));
-  if (!g_regex_match (regex, trimmed, 0, &match))
-    return FALSE;
-  for (int i = 0; i < 6; i++)
-    {
-      g_autofree char *part = g_match_info_fetch (match, i + 1);
-
-      parts[i] = part != NULL && *part != '\0' ? atoi (part) : 0;
-    }
-  if (parts[1] < 1 || parts[1] > 12 || parts[2] < 1 || parts[2] > 31 || parts[3] > 23 || parts[4] > 59
-      || parts[5] > 59)
-    return FALSE;
-  time = g_date_time_new_local (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]);
-  if (time == NULL || g_date_time_get_day_of_month (time) != parts[2])
-    return FALSE;
-  *ret_us = g_date_time_to_unix (time) * G_USEC_PER_SEC;
-  return TRUE;
 }
 
 /* Checks the custom range as it is typed; says what is expected. */
@@ -237,8 +198,8 @@ validate_custom (KankyoTrendWindow *self, gint64 *ret_from, gint64 *ret_to)
   const char *from_text = gtk_editable_get_text (GTK_EDITABLE (self->from_entry));
   const char *to_text = gtk_editable_get_text (GTK_EDITABLE (self->to_entry));
   gint64 from = 0, to = 0;
-  gboolean from_ok = parse_local (from_text, &from);
-  gboolean to_ok = parse_local (to_text, &to);
+  gboolean from_ok = kankyo_ui_parse_local (from_text, &from);
+  gboolean to_ok = kankyo_ui_parse_local (to_text, &to);
   const char *problem = NULL;
 
   if (!from_ok)
@@ -280,8 +241,8 @@ fill_custom_entries (KankyoTrendWindow *self)
   g_autofree char *b = NULL;
 
   kankyo_trend_chart_get_range (self->chart, &from, &to);
-  a = format_local (from, "%Y-%m-%d %H:%M:%S");
-  b = format_local (to, "%Y-%m-%d %H:%M:%S");
+  a = kankyo_ui_format_local (from, "%Y-%m-%d %H:%M:%S");
+  b = kankyo_ui_format_local (to, "%Y-%m-%d %H:%M:%S");
   gtk_editable_set_text (GTK_EDITABLE (self->from_entry), a);
   gtk_editable_set_text (GTK_EDITABLE (self->to_entry), b);
 }
@@ -1211,7 +1172,7 @@ suggested_name (KankyoTrendWindow *self, const char *extension)
   g_autofree char *base = NULL;
 
   kankyo_trend_chart_get_range (self->chart, &from, NULL);
-  when = format_local (from, "%Y%m%d-%H%M");
+  when = kankyo_ui_format_local (from, "%Y%m%d-%H%M");
   base = g_strdup (self->current_view != NULL ? self->current_view : _ ("trend"));
   /* Characters a file system may refuse become '-'. */
   g_strdelimit (base, "/\\:*?\"<>|", '-');

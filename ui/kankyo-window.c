@@ -24,6 +24,7 @@
 #include "kankyo-faceplate.h"
 #include "kankyo-mimic-view.h"
 #include "kankyo-trend-window.h"
+#include "kankyo-ui-time.h"
 
 #define APP_ID "org.kankyo.Kankyo"
 #define MIN_WINDOW_SIZE 360
@@ -153,14 +154,6 @@ find_device (KankyoWindow *self, const char *name)
   return NULL;
 }
 
-static char *
-format_local_time (gint64 utc_us)
-{
-  g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (utc_us / G_USEC_PER_SEC);
-
-  return time != NULL ? g_date_time_format (time, "%H:%M:%S") : g_strdup ("?");
-}
-
 /* ---- where an area's mimic lives ---- */
 
 /* The project names an area's drawing and bindings ("mimic:"), as URIs
@@ -252,7 +245,7 @@ update_status_item (WindowDevice *dev)
   g_string_append_c (tooltip, '\n');
   if (dev->state_since > 0)
     {
-      since = format_local_time (dev->state_since);
+      since = kankyo_ui_format_local (dev->state_since, "%H:%M:%S");
       /* Translators: "online since 12:03:41" */
       g_string_append_printf (tooltip, _ ("%s since %s"), device_state_word (dev->state), since);
     }
@@ -260,7 +253,7 @@ update_status_item (WindowDevice *dev)
     g_string_append (tooltip, device_state_word (dev->state));
   if (dev->last_error != NULL)
     {
-      g_autofree char *at = format_local_time (dev->last_error_at);
+      g_autofree char *at = kankyo_ui_format_local (dev->last_error_at, "%H:%M:%S");
 
       g_string_append_c (tooltip, '\n');
       /* Translators: the time and text of a device's last communication error */
