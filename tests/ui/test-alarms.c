@@ -23,6 +23,7 @@
 #include <gtk/gtk.h>
 #include <string.h>
 
+#include "ui-test-util.h"
 #include "kankyo-alarm-banner.h"
 #include "kankyo-alarm-history.h"
 #include "kankyo-alarm-summary.h"
@@ -96,73 +97,10 @@ static const char bindings_yaml[] = "bindings:\n"
 
 /* ---- helpers ---- */
 
-static gboolean
-tick (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-wait_for (gboolean (*cond) (gpointer), gpointer data, guint timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  guint source = g_timeout_add (20, tick, NULL);
-  gboolean ok;
-
-  while (!(ok = cond (data)) && g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (source);
-  return ok;
-}
-
-static gboolean
-never (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-spin (guint ms)
-{
-  wait_for (never, NULL, ms);
-}
-
-static GtkWidget *
-find_named (GtkWidget *root, const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_named (child, name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWidget *
-find_of_type (GtkWidget *root, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_of_type (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static GtkWidget *
 child_named (GtkWidget *root, const char *name)
 {
-  GtkWidget *widget = find_named (root, name);
+  GtkWidget *widget = ui_test_find_named (root, name);
 
   if (widget == NULL)
     g_error ("no widget named %s in %s", name, G_OBJECT_TYPE_NAME (root));
@@ -233,7 +171,7 @@ press (GtkWidget *button)
   g_assert_true (gtk_widget_is_sensitive (button));
   handler = g_signal_connect (button, "clicked", G_CALLBACK (on_clicked), &clicked);
   g_assert_true (gtk_widget_activate (button));
-  g_assert_true (wait_for (flag_set, &clicked, 5000));
+  g_assert_true (ui_test_wait_for (flag_set, &clicked, 5000));
   g_signal_handler_disconnect (button, handler);
 }
 
@@ -256,7 +194,7 @@ set_value (const char *tag, double value)
 static KankyoAlarmBanner *
 banner (void)
 {
-  GtkWidget *widget = find_of_type (GTK_WIDGET (window), KANKYO_TYPE_ALARM_BANNER);
+  GtkWidget *widget = ui_test_find_of_type (GTK_WIDGET (window), KANKYO_TYPE_ALARM_BANNER);
 
   g_assert_nonnull (widget);
   return KANKYO_ALARM_BANNER (widget);
@@ -289,7 +227,7 @@ wait_alarm_state (const char *id, KankyoAlarmState state)
 {
   const char *want[] = { id, kankyo_alarm_state_to_string (state) };
 
-  if (!wait_for (alarm_in_state, want, TIMEOUT_MS))
+  if (!ui_test_wait_for (alarm_in_state, want, TIMEOUT_MS))
     {
       KankyoAlarmEngine *alarms = kankyo_engine_get_alarms (engine ());
       KankyoAlarmInfo info;
@@ -300,36 +238,6 @@ wait_alarm_state (const char *id, KankyoAlarmState state)
     }
 }
 
-static gboolean
-allocated (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
-/* What @widget draws, as the renderer of its window makes it; a widget
- * waiting for its allocation draws nothing, so that waits a frame. */
-static GdkTexture *
-render (GtkWidget *widget)
-{
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-  g_autoptr (GskRenderNode) node = NULL;
-
-  for (int i = 0; i < 100 && node == NULL; i++)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-
-      if (i > 0)
-        spin (20);
-      gdk_paintable_snapshot (paintable, snapshot, width, height);
-      node = gtk_snapshot_free_to_node (snapshot);
-    }
-  g_assert_nonnull (node);
-  return gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
-                                      &GRAPHENE_RECT_INIT (0, 0, width, height));
-}
-
 /* Renders @widget as it is on screen into $KANKYO_BUILD_DIR/tests/ui/@name. */
 static void
 screenshot (GtkWidget *widget, const char *name)
@@ -338,9 +246,9 @@ screenshot (GtkWidget *widget, const char *name)
   g_autofree char *path = g_build_filename (build_dir ? build_dir : ".", "tests", "ui", name, NULL);
   g_autoptr (GdkTexture) texture = NULL;
 
-  g_assert_true (wait_for (allocated, widget, 5000));
-  spin (100);
-  texture = render (widget);
+  g_assert_true (ui_test_wait_for (ui_test_is_allocated, widget, 5000));
+  ui_test_spin (100);
+  texture = ui_test_render (widget);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot %s", path);
 }
@@ -350,7 +258,7 @@ screenshot (GtkWidget *widget, const char *name)
 static guint
 red_pixels (GtkWidget *widget, const graphene_rect_t *r)
 {
-  g_autoptr (GdkTexture) texture = render (widget);
+  g_autoptr (GdkTexture) texture = ui_test_render (widget);
   int width = gdk_texture_get_width (texture);
   int height = gdk_texture_get_height (texture);
   double factor = width / (double) gtk_widget_get_width (widget);
@@ -393,7 +301,7 @@ sample_mark (GtkWidget *view, const char *id)
 
       range.min = MIN (range.min, red);
       range.max = MAX (range.max, red);
-      spin (110);
+      ui_test_spin (110);
     }
   return range;
 }
@@ -403,7 +311,7 @@ static Range
 sample_banner_mark (void)
 {
   GtkWidget *line = child_named (GTK_WIDGET (banner ()), "alarm-banner-line-0");
-  GtkWidget *mark = find_of_type (line, KANKYO_TYPE_ALARM_MARK);
+  GtkWidget *mark = ui_test_find_of_type (line, KANKYO_TYPE_ALARM_MARK);
   Range range = { G_MAXUINT, 0 };
 
   g_assert_nonnull (mark);
@@ -413,7 +321,7 @@ sample_banner_mark (void)
 
       range.min = MIN (range.min, opacity);
       range.max = MAX (range.max, opacity);
-      spin (110);
+      ui_test_spin (110);
     }
   return range;
 }
@@ -468,9 +376,9 @@ mimic (void)
   GtkWidget *view;
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.area-number", "i", 1));
-  view = find_of_type (GTK_WIDGET (window), KANKYO_TYPE_MIMIC_VIEW);
+  view = ui_test_find_of_type (GTK_WIDGET (window), KANKYO_TYPE_MIMIC_VIEW);
   g_assert_nonnull (view);
-  g_assert_true (wait_for (allocated, view, 5000));
+  g_assert_true (ui_test_wait_for (ui_test_is_allocated, view, 5000));
   return view;
 }
 
@@ -530,8 +438,8 @@ test_quiet (void)
 {
   KankyoAlarmBanner *b = banner ();
 
-  g_assert_true (wait_for (device_online, NULL, TIMEOUT_MS));
-  spin (500);
+  g_assert_true (ui_test_wait_for (device_online, NULL, TIMEOUT_MS));
+  ui_test_spin (500);
   g_assert_null (kankyo_alarm_banner_get_line_alarm (b, 0));
   g_assert_cmpstr (label_text (child_named (GTK_WIDGET (b), "alarm-banner-message-0")), ==, "No alarms");
   g_assert_false (kankyo_alarm_banner_get_ringing (b));
@@ -548,7 +456,7 @@ test_banner (void)
   Range blink;
 
   set_value ("temperature", 65.0);
-  g_assert_true (wait_for (banner_shows, (gpointer) TEMPERATURE_ALARM, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (banner_shows, (gpointer) TEMPERATURE_ALARM, TIMEOUT_MS));
   g_assert_cmpstr (label_text (child_named (GTK_WIDGET (b), "alarm-banner-message-0")), ==,
                    "Test oven: Oven temperature high");
   g_assert_cmpstr (label_text (child_named (GTK_WIDGET (b), "alarm-banner-state-0")), ==, "Unacknowledged");
@@ -579,7 +487,7 @@ test_mimic_blinks (void)
   GtkWidget *view = mimic ();
   Range red;
 
-  g_assert_true (wait_for (view_blinks, view, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (view_blinks, view, TIMEOUT_MS));
   red = sample_mark (view, "oven-temp");
   g_test_message ("oven-temp: %u to %u red pixels while unacknowledged", red.min, red.max);
   g_assert_cmpuint (red.min, ==, 0);
@@ -612,9 +520,10 @@ test_acknowledge (void)
   s = GTK_WIDGET (summary ());
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (s)) == window);
   g_assert_cmpuint (kankyo_alarm_summary_get_n_alarms (KANKYO_ALARM_SUMMARY (s)), ==, 1);
-  g_assert_true (wait_for (summary_row_shows, (gpointer) "Unacknowledged", TIMEOUT_MS));
-  g_assert_true (wait_for (summary_row_shows, (gpointer) "Test oven: Oven temperature high", TIMEOUT_MS));
-  g_assert_true (wait_for (summary_row_shows, (gpointer) "65 degC", TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (summary_row_shows, (gpointer) "Unacknowledged", TIMEOUT_MS));
+  g_assert_true (
+      ui_test_wait_for (summary_row_shows, (gpointer) "Test oven: Oven temperature high", TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (summary_row_shows, (gpointer) "65 degC", TIMEOUT_MS));
   g_assert_nonnull (strstr (label_text (child_named (s, "alarm-summary-details")), TEMPERATURE_ALARM));
   g_assert_cmpstr (label_text (child_named (s, "alarm-summary-guidance")), ==, "Guidance: " GUIDANCE);
   /* The way to the display that handles it. */
@@ -630,24 +539,24 @@ test_acknowledge (void)
   /* The filter hides what does not match, and the selection survives. */
   search = child_named (s, "alarm-summary-search");
   gtk_editable_set_text (GTK_EDITABLE (search), "pressure");
-  g_assert_true (wait_for (search_applied, GUINT_TO_POINTER (0), 5000));
+  g_assert_true (ui_test_wait_for (search_applied, GUINT_TO_POINTER (0), 5000));
   gtk_editable_set_text (GTK_EDITABLE (search), "temperature");
-  g_assert_true (wait_for (search_applied, GUINT_TO_POINTER (1), 5000));
+  g_assert_true (ui_test_wait_for (search_applied, GUINT_TO_POINTER (1), 5000));
   g_assert_true (kankyo_alarm_summary_select (KANKYO_ALARM_SUMMARY (s), TEMPERATURE_ALARM));
   screenshot (s, "alarms-summary.png");
 
   press (child_named (s, "alarm-ack-button"));
-  g_assert_true (wait_for (summary_says, (gpointer) "1 alarm acknowledged.", TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (summary_says, (gpointer) "1 alarm acknowledged.", TIMEOUT_MS));
   wait_alarm_state (TEMPERATURE_ALARM, KANKYO_ALARM_STATE_ACKED);
-  g_assert_true (wait_for (label_is, want_acked, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (label_is, want_acked, TIMEOUT_MS));
   g_assert_false (kankyo_alarm_banner_get_ringing (b));
   g_assert_false (gtk_widget_get_sensitive (child_named (s, "alarm-ack-button")));
   /* The row follows: it says so, no longer in bold. */
-  g_assert_true (wait_for (summary_row_shows, (gpointer) "Acknowledged", TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (summary_row_shows, (gpointer) "Acknowledged", TIMEOUT_MS));
   g_assert_false (summary_row_shows ((gpointer) "Unacknowledged"));
 
   /* Steady on the mimic now. */
-  g_assert_true (wait_for (view_steady, view, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (view_steady, view, TIMEOUT_MS));
   red = sample_mark (view, "oven-temp");
   g_test_message ("oven-temp: %u to %u red pixels once acknowledged", red.min, red.max);
   g_assert_cmpuint (red.min, >, 40);
@@ -696,41 +605,41 @@ test_shelve (void)
   gtk_editable_set_text (GTK_EDITABLE (duration), "30 min");
   screenshot (dialog, "alarms-shelve.png");
   press (button);
-  g_assert_true (wait_for (summary_says, (gpointer) "1 alarm shelved until ", TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (summary_says, (gpointer) "1 alarm shelved until ", TIMEOUT_MS));
   wait_alarm_state (TEMPERATURE_ALARM, KANKYO_ALARM_STATE_SHELVED);
   g_assert_null (find_toplevel_named ("alarm-shelve-dialog"));
 
   /* Not annunciated while shelved; listed in the summary to unshelve. */
-  g_assert_true (wait_for (label_is, want_none, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (label_is, want_none, TIMEOUT_MS));
   g_assert_cmpuint (kankyo_alarm_banner_get_count (b, KANKYO_ALARM_PRIORITY_HIGH, FALSE), ==, 0);
-  g_assert_true (wait_for (view_normal, view, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (view_normal, view, TIMEOUT_MS));
   g_assert_cmpuint (kankyo_alarm_summary_get_n_alarms (KANKYO_ALARM_SUMMARY (s)), ==, 1);
   g_assert_true (kankyo_alarm_summary_select (KANKYO_ALARM_SUMMARY (s), TEMPERATURE_ALARM));
   g_assert_nonnull (strstr (label_text (child_named (s, "alarm-summary-details")), SHELVE_REASON));
 
   /* Unshelved while still active, it is annunciated anew. */
   press (child_named (s, "alarm-unshelve-button"));
-  g_assert_true (wait_for (summary_says, (gpointer) "1 alarm unshelved.", TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (summary_says, (gpointer) "1 alarm unshelved.", TIMEOUT_MS));
   wait_alarm_state (TEMPERATURE_ALARM, KANKYO_ALARM_STATE_UNACK);
-  g_assert_true (wait_for (label_is, want_unacked, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (label_is, want_unacked, TIMEOUT_MS));
   g_assert_true (kankyo_alarm_banner_get_ringing (b));
-  g_assert_true (wait_for (view_blinks, view, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (view_blinks, view, TIMEOUT_MS));
 
   /* It returns, and still waits for acknowledgement. */
   set_value ("temperature", 21.0);
   wait_alarm_state (TEMPERATURE_ALARM, KANKYO_ALARM_STATE_RTN_UNACK);
-  g_assert_true (wait_for (label_is, want_returned, TIMEOUT_MS));
-  g_assert_true (wait_for (view_blinks, view, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (label_is, want_returned, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (view_blinks, view, TIMEOUT_MS));
 
   /* Acknowledged, it leaves every screen. */
   g_assert_true (kankyo_alarm_summary_select (KANKYO_ALARM_SUMMARY (s), TEMPERATURE_ALARM));
   press (child_named (s, "alarm-ack-button"));
-  g_assert_true (wait_for (summary_says, (gpointer) "1 alarm acknowledged.", TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (summary_says, (gpointer) "1 alarm acknowledged.", TIMEOUT_MS));
   wait_alarm_state (TEMPERATURE_ALARM, KANKYO_ALARM_STATE_NORMAL);
-  g_assert_true (wait_for (label_is, want_none, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (label_is, want_none, TIMEOUT_MS));
   g_assert_false (kankyo_alarm_banner_get_ringing (b));
-  g_assert_true (wait_for (view_normal, view, TIMEOUT_MS));
-  g_assert_true (wait_for (search_applied, GUINT_TO_POINTER (0), TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (view_normal, view, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (search_applied, GUINT_TO_POINTER (0), TIMEOUT_MS));
 }
 
 /* A latching alarm: acknowledged with "all shown", then reset once it
@@ -741,22 +650,22 @@ test_latching (void)
   GtkWidget *s = GTK_WIDGET (summary ());
 
   set_value ("pressure", 8.0);
-  g_assert_true (wait_for (banner_shows, (gpointer) PRESSURE_ALARM, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (banner_shows, (gpointer) PRESSURE_ALARM, TIMEOUT_MS));
   g_assert_cmpuint (kankyo_alarm_banner_get_count (banner (), KANKYO_ALARM_PRIORITY_MEDIUM, TRUE), ==, 1);
-  g_assert_true (wait_for (search_applied, GUINT_TO_POINTER (1), TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (search_applied, GUINT_TO_POINTER (1), TIMEOUT_MS));
   press (child_named (s, "alarm-ack-all-button"));
-  g_assert_true (wait_for (summary_says, (gpointer) "1 alarm acknowledged.", TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (summary_says, (gpointer) "1 alarm acknowledged.", TIMEOUT_MS));
   wait_alarm_state (PRESSURE_ALARM, KANKYO_ALARM_STATE_ACKED);
 
   set_value ("pressure", 1.0);
   wait_alarm_state (PRESSURE_ALARM, KANKYO_ALARM_STATE_LATCHED);
-  spin (300);
+  ui_test_spin (300);
   g_assert_true (kankyo_alarm_summary_select (KANKYO_ALARM_SUMMARY (s), PRESSURE_ALARM));
   g_assert_false (gtk_widget_get_sensitive (child_named (s, "alarm-ack-button")));
   press (child_named (s, "alarm-reset-button"));
-  g_assert_true (wait_for (summary_says, (gpointer) "1 alarm reset.", TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (summary_says, (gpointer) "1 alarm reset.", TIMEOUT_MS));
   wait_alarm_state (PRESSURE_ALARM, KANKYO_ALARM_STATE_NORMAL);
-  g_assert_true (wait_for (search_applied, GUINT_TO_POINTER (0), TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (search_applied, GUINT_TO_POINTER (0), TIMEOUT_MS));
 }
 
 static KankyoAlarmHistory *
@@ -832,7 +741,7 @@ test_history (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "alarm.history", NULL));
   h = history_window ();
   w = GTK_WIDGET (h);
-  g_assert_true (wait_for (history_idle, NULL, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (history_idle, NULL, TIMEOUT_MS));
   g_test_message ("history opens with %u records of the last 24 hours",
                   kankyo_alarm_history_get_n_results (h));
   g_assert_true (has_record (h, TEMPERATURE_ALARM, KANKYO_ALARM_EVENT_ACK, NULL));
@@ -841,7 +750,7 @@ test_history (void)
   gtk_editable_set_text (GTK_EDITABLE (child_named (w, "journal-user")), user);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (child_named (w, "journal-event")), 3); /* Acknowledged */
   press (child_named (w, "journal-search"));
-  g_assert_true (wait_for (history_idle, NULL, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (history_idle, NULL, TIMEOUT_MS));
   g_test_message ("%s", label_text (child_named (w, "journal-message")));
   g_assert_cmpuint (kankyo_alarm_history_get_n_results (h), ==, 3);
   g_assert_true (has_record (h, TEMPERATURE_ALARM, KANKYO_ALARM_EVENT_ACK, NULL));
@@ -850,13 +759,13 @@ test_history (void)
   /* A user nobody is finds nothing. */
   gtk_editable_set_text (GTK_EDITABLE (child_named (w, "journal-user")), "nobody-at-all");
   press (child_named (w, "journal-search"));
-  g_assert_true (wait_for (history_idle, NULL, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (history_idle, NULL, TIMEOUT_MS));
   g_assert_cmpuint (kankyo_alarm_history_get_n_results (h), ==, 0);
   /* The shelve with its reason. */
   gtk_editable_set_text (GTK_EDITABLE (child_named (w, "journal-user")), user);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (child_named (w, "journal-event")), 4); /* Shelved */
   press (child_named (w, "journal-search"));
-  g_assert_true (wait_for (history_idle, NULL, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (history_idle, NULL, TIMEOUT_MS));
   g_assert_true (has_record (h, TEMPERATURE_ALARM, KANKYO_ALARM_EVENT_SHELVE, SHELVE_REASON));
   screenshot (w, "alarms-history.png");
 
@@ -877,7 +786,7 @@ test_history (void)
 
   /* CSV of what the fields find: the shelve, without the search's limit. */
   kankyo_alarm_history_export_csv (h, csv);
-  g_assert_true (wait_for (history_idle, NULL, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (history_idle, NULL, TIMEOUT_MS));
   g_assert_true (g_file_get_contents (csv_path, &csv_text, &length, &error));
   g_assert_no_error (error);
   g_test_message ("CSV: %s", csv_text);
@@ -889,7 +798,7 @@ test_history (void)
 
   /* The performance of the last 24 hours, shown and as PDF. */
   kankyo_alarm_history_show_performance (h);
-  g_assert_true (wait_for (history_idle, NULL, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (history_idle, NULL, TIMEOUT_MS));
   p = kankyo_alarm_history_get_performance (h);
   g_assert_nonnull (p);
   g_test_message ("performance: %u activations, %.2f an hour", p->n_activations, p->alarms_per_hour);
@@ -898,11 +807,11 @@ test_history (void)
     in_top
         = in_top || g_str_equal (g_array_index (p->top_ten, KankyoAlarmActor, i).alarm_id, TEMPERATURE_ALARM);
   g_assert_true (in_top);
-  g_assert_nonnull (find_named (w, "performance-top-ten"));
+  g_assert_nonnull (ui_test_find_named (w, "performance-top-ten"));
   screenshot (w, "alarms-performance.png");
   kankyo_alarm_history_export_pdf (h, pdf);
-  g_assert_true (wait_for (history_idle, NULL, TIMEOUT_MS));
-  g_assert_true (wait_for (file_exists, pdf_path, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (history_idle, NULL, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (file_exists, pdf_path, TIMEOUT_MS));
   g_assert_true (g_file_get_contents (pdf_path, &pdf_text, &length, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (length, >, 1000);
@@ -953,7 +862,7 @@ on_activate (GApplication *application, gpointer data)
   g_assert_nonnull (windows);
   window = windows->data;
   g_assert_true (KANKYO_IS_WINDOW (window));
-  g_assert_true (wait_for (window_mapped, NULL, 10000));
+  g_assert_true (ui_test_wait_for (window_mapped, NULL, 10000));
   status = g_test_run ();
   /* Every window goes while the engine runs, then the application ends. */
   while ((windows = gtk_application_get_windows (GTK_APPLICATION (application))) != NULL)

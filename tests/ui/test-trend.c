@@ -19,6 +19,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ui-test-util.h"
 #include "kankyo-engine.h"
 #include "kankyo-faceplate.h"
 #include "kankyo-trend-chart.h"
@@ -111,37 +112,6 @@ stored_at (const char *tag, gint64 t, KankyoHistorianSample *ret)
 /* ---- main loop helpers ---- */
 
 static gboolean
-tick (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-wait_for (gboolean (*cond) (gpointer), gpointer data, guint timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  guint source = g_timeout_add (20, tick, NULL);
-  gboolean ok;
-
-  while (!(ok = cond (data)) && g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (source);
-  return ok;
-}
-
-static gboolean
-never (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-spin (guint ms)
-{
-  wait_for (never, NULL, ms);
-}
-
-static gboolean
 chart_idle (gpointer data)
 {
   return !kankyo_trend_chart_is_loading (data);
@@ -150,25 +120,9 @@ chart_idle (gpointer data)
 static void
 settle (KankyoTrendChart *c)
 {
-  spin (100);
-  g_assert_true (wait_for (chart_idle, c, TIMEOUT_MS));
-  spin (100);
-}
-
-static GtkWidget *
-find_named (GtkWidget *root, const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_named (child, name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  ui_test_spin (100);
+  g_assert_true (ui_test_wait_for (chart_idle, c, TIMEOUT_MS));
+  ui_test_spin (100);
 }
 
 /* Widgets in popovers are not children of the window's tree until shown,
@@ -176,7 +130,7 @@ find_named (GtkWidget *root, const char *name)
 static GtkWidget *
 window_child (GtkWindow *window, const char *name)
 {
-  GtkWidget *found = find_named (GTK_WIDGET (window), name);
+  GtkWidget *found = ui_test_find_named (GTK_WIDGET (window), name);
 
   if (found == NULL)
     g_error ("no widget named %s", name);
@@ -205,7 +159,7 @@ press (GtkWidget *button)
   g_assert_true (gtk_widget_is_sensitive (button));
   handler = g_signal_connect (button, "clicked", G_CALLBACK (on_clicked), &clicked);
   g_assert_true (gtk_widget_activate (button));
-  g_assert_true (wait_for (flag_set, &clicked, 5000));
+  g_assert_true (ui_test_wait_for (flag_set, &clicked, 5000));
   g_signal_handler_disconnect (button, handler);
 }
 
@@ -242,7 +196,7 @@ xdo (const char *format, ...)
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("%s failed: %s", command, err);
   /* The events are in the X server's queue; let GTK read them. */
-  spin (60);
+  ui_test_spin (60);
 }
 
 static gulong
@@ -323,7 +277,7 @@ current_range (void)
 static void
 wait_range_change (Range *before)
 {
-  g_assert_true (wait_for (range_changed, before, 5000));
+  g_assert_true (ui_test_wait_for (range_changed, before, 5000));
   settle (chart);
 }
 
@@ -354,12 +308,6 @@ typedef struct
   guchar *pixels; /* B G R A, premultiplied; opaque here */
 } Shot;
 
-static gboolean
-allocated (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
 static GdkTexture *
 render (GtkWidget *widget, gboolean on_white)
 {
@@ -389,7 +337,7 @@ screenshot (const char *name)
   g_autoptr (GdkTexture) chart_texture = NULL;
   Shot shot;
 
-  g_assert_true (wait_for (allocated, trends, 5000));
+  g_assert_true (ui_test_wait_for (ui_test_is_allocated, trends, 5000));
   window_texture = render (GTK_WIDGET (trends), FALSE);
   g_assert_true (gdk_texture_save_to_png (window_texture, path));
   chart_texture = render (GTK_WIDGET (chart), TRUE);
@@ -460,7 +408,7 @@ test_custom_range (void)
   g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (window_child (w, "live-toggle"))));
 
   press (window_child (w, "preset-custom"));
-  g_assert_true (wait_for (revealed, gtk_widget_get_ancestor (apply, GTK_TYPE_REVEALER), 5000));
+  g_assert_true (ui_test_wait_for (revealed, gtk_widget_get_ancestor (apply, GTK_TYPE_REVEALER), 5000));
   gtk_editable_set_text (GTK_EDITABLE (from_entry), "2024-13-01 10:00");
   g_test_message ("month 13: %s", label_text (message));
   g_assert_cmpstr (label_text (message), ==, "Enter the start as a date and time such as 2024-05-03 14:30.");
@@ -525,7 +473,7 @@ test_zoom_pan (void)
   before = current_range ();
   xdo ("click --repeat 2 --delay 80 5");
   wait_range_change (&before);
-  spin (200);
+  ui_test_spin (200);
   assert_near (span (), (gint64) (old_span * 1.25 * 1.25), 2000, "span after zooming out");
   assert_near (kankyo_trend_chart_x_to_time (chart, x), anchor, pixel_time (), "time under the pointer");
 
@@ -565,7 +513,7 @@ test_zoom_pan (void)
   assert_near (span (), (gint64) ((before.to - before.from) / 1.5), 2000, "span after '+'");
   before = current_range ();
   xdo ("key End");
-  g_assert_true (wait_for (range_changed, &before, 5000));
+  g_assert_true (ui_test_wait_for (range_changed, &before, 5000));
   g_assert_true (kankyo_trend_chart_get_live (chart));
   assert_live_now_inside ();
   kankyo_trend_chart_set_range (chart, t0 + VIEW_FROM, t0 + VIEW_TO);
@@ -589,7 +537,7 @@ check_readout (void)
   gint64 t;
 
   g_assert_true (kankyo_trend_chart_get_cursor (chart, &t));
-  g_assert_true (wait_for (cursor_read, NULL, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (cursor_read, NULL, TIMEOUT_MS));
   readout = kankyo_trend_chart_get_cursor_readout (chart);
   g_test_message ("readout:\n%s", readout);
   for (guint i = 0; i < kankyo_trend_chart_get_n_pens (chart); i++)
@@ -657,7 +605,7 @@ test_cursor (void)
       g_assert_true (kankyo_trend_chart_get_plot_area (chart, &plot));
       pointer_to (x, plot.origin.y + plot.size.height * 0.4);
       xdo ("click 1");
-      g_assert_true (wait_for (cursor_pinned_at, &expected, 5000));
+      g_assert_true (ui_test_wait_for (cursor_pinned_at, &expected, 5000));
       /* The pointer leaving does not take a pinned cursor away. */
       xdo ("mousemove --window %lu 5 5", window_xid (GTK_WINDOW (trends)));
       g_assert_true (kankyo_trend_chart_get_cursor (chart, &t));
@@ -749,7 +697,7 @@ test_gap (void)
   /* Axes side by side: both pens over the whole plot. */
   press (window_child (GTK_WINDOW (trends), "stacked-toggle"));
   g_assert_false (kankyo_trend_chart_get_stacked (chart));
-  spin (300);
+  ui_test_spin (300);
   for (guint i = 0; i < kankyo_trend_chart_get_n_pens (chart); i++)
     {
       graphene_rect_t plot, area;
@@ -809,7 +757,7 @@ test_live (void)
   g_assert_true (kankyo_trend_chart_get_live (chart));
   assert_live_now_inside ();
   settle (chart);
-  spin (1500);
+  ui_test_spin (1500);
   /* Nothing recorded yet: nothing drawn. */
   g_assert_false (live_pen_drawn (&drawn));
 
@@ -822,7 +770,7 @@ test_live (void)
   /* A screenshot takes longer than the main loop's timers: checking after
    * each iteration would starve the frame clock that moves the chart. */
   for (guint i = 0; i < TIMEOUT_MS / 250 && !live_pen_drawn (&drawn); i++)
-    spin (250);
+    ui_test_spin (250);
   g_test_message ("live: %d pixels of the new samples up to now", drawn);
   g_assert_cmpint (drawn, >, 0);
   assert_live_now_inside ();
@@ -834,7 +782,7 @@ test_live (void)
   kankyo_trend_chart_set_live (chart, TRUE);
   assert_live_now_inside ();
   to = current_range ().to;
-  g_assert_true (wait_for (view_moved_on, &to, 8000));
+  g_assert_true (ui_test_wait_for (view_moved_on, &to, 8000));
   g_test_message ("live over 30 s: the end moved on by %.1f s", (current_range ().to - to) / 1e6);
   g_assert_cmpint ((current_range ().to - to) % (3 * G_USEC_PER_SEC), ==, 0);
   assert_live_now_inside ();
@@ -875,7 +823,7 @@ test_views (void)
   kankyo_trend_chart_set_range (chart, t0 + VIEW_FROM, t0 + VIEW_TO);
 
   gtk_menu_button_popup (GTK_MENU_BUTTON (window_child (w, "save-view-button")));
-  spin (100);
+  ui_test_spin (100);
   entry = window_child (w, "save-name-entry");
   save = window_child (w, "save-confirm-button");
   gtk_editable_set_text (GTK_EDITABLE (entry), "   ");
@@ -884,8 +832,8 @@ test_views (void)
   g_assert_true (gtk_widget_get_sensitive (save));
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   press (save);
-  g_assert_true (wait_for (file_exists, path, TIMEOUT_MS));
-  spin (200);
+  g_assert_true (ui_test_wait_for (file_exists, path, TIMEOUT_MS));
+  ui_test_spin (200);
 
   saved = kankyo_trend_views_load (path, &error);
   g_assert_no_error (error);
@@ -899,7 +847,7 @@ test_views (void)
   /* Opened again from the list: the same pens, over the last hour, live. */
   kankyo_trend_chart_clear_pens (chart);
   kankyo_trend_window_show_views (trends);
-  spin (100);
+  ui_test_spin (100);
   g_assert_nonnull (view_row (w, "Known data: wave & flaky"));
   g_signal_emit_by_name (window_child (w, "views-list"), "row-activated",
                          view_row (w, "Known data: wave & flaky"));
@@ -929,7 +877,7 @@ test_bad_views_file (void)
       g_file_set_contents (path, "views:\n  - name: Broken\n    pens: [a.b]\n    colour: red\n", -1, NULL));
   second = kankyo_trend_window_new (NULL, engine);
   gtk_window_present (GTK_WINDOW (second));
-  g_assert_true (wait_for (window_ready, second, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (window_ready, second, TIMEOUT_MS));
   message = window_child (GTK_WINDOW (second), "message-label");
   g_test_message ("%s", label_text (message));
   g_assert_true (gtk_widget_get_visible (message));
@@ -975,7 +923,7 @@ test_export_csv (void)
   g_assert_true (kankyo_trend_window_is_exporting (trends));
   g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (
       gtk_widget_get_ancestor (window_child (GTK_WINDOW (trends), "progress-bar"), GTK_TYPE_REVEALER))));
-  g_assert_true (wait_for (not_exporting, trends, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (not_exporting, trends, TIMEOUT_MS));
   g_test_message ("%s", label_text (message));
   g_assert_true (g_str_has_prefix (label_text (message), "Exported to "));
   g_assert_false (gtk_widget_has_css_class (message, "error"));
@@ -1002,7 +950,7 @@ test_export_pdf (void)
   kankyo_trend_chart_set_range (chart, t0, t0 + 60 * MINUTE);
   kankyo_trend_window_export_pdf (trends, file, "Known data");
   g_assert_true (kankyo_trend_window_is_exporting (trends));
-  g_assert_true (wait_for (not_exporting, trends, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (not_exporting, trends, TIMEOUT_MS));
   g_test_message ("%s", label_text (message));
   g_assert_true (g_str_has_prefix (label_text (message), "Exported to "));
   g_assert_true (g_file_get_contents (path, &data, &length, NULL));
@@ -1035,7 +983,7 @@ test_faceplate_button (void)
   gtk_window_set_default_size (plate, 900, 400);
   gtk_window_set_child (plate, kankyo_faceplate_new (engine, "dev"));
   gtk_window_present (plate);
-  spin (200);
+  ui_test_spin (200);
   g_assert_null (other_trend_window ());
   press (window_child (plate, "trend:dev.temp"));
   opened = other_trend_window ();
@@ -1046,10 +994,10 @@ test_faceplate_button (void)
   g_assert_cmpstr (kankyo_trend_chart_get_pen_tag (c, 0), ==, "dev.temp");
   g_assert_cmpstr (kankyo_trend_chart_get_pen_label (c, 0), ==, "Room temperature");
   g_assert_cmpstr (kankyo_trend_chart_get_pen_unit (c, 0), ==, "degC");
-  g_assert_true (wait_for (window_ready, opened, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (window_ready, opened, TIMEOUT_MS));
   settle (c);
   gtk_window_destroy (plate);
-  spin (100);
+  ui_test_spin (100);
   /* It closes with the window it came from. */
   g_assert_null (other_trend_window ());
 }
@@ -1118,11 +1066,11 @@ main (int argc, char **argv)
   chart = kankyo_trend_window_get_chart (trends);
   gtk_window_set_default_size (GTK_WINDOW (trends), 1200, 720);
   gtk_window_present (GTK_WINDOW (trends));
-  g_assert_true (wait_for (window_ready, trends, TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (window_ready, trends, TIMEOUT_MS));
   g_assert_true (kankyo_trend_window_add_tag (trends, "known.wave"));
   g_assert_true (kankyo_trend_window_add_tag (trends, "known.flaky"));
   g_assert_false (kankyo_trend_window_add_tag (trends, "known.flaky"));
-  spin (300);
+  ui_test_spin (300);
 
   g_test_add_func ("/ui/trend/custom-range", test_custom_range);
   g_test_add_func ("/ui/trend/zoom-pan", test_zoom_pan);
@@ -1137,13 +1085,13 @@ main (int argc, char **argv)
   status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (trends));
-  spin (100);
+  ui_test_spin (100);
   kankyo_engine_stop (engine);
   g_clear_object (&engine);
   /* GTask's idle worker threads retire on a timer; one retiring while
    * LeakSanitizer stops the world at exit can crash its tracer. */
   g_thread_pool_stop_unused_threads ();
-  spin (100);
+  ui_test_spin (100);
   remove_tree (data_dir);
   g_free (data_dir);
   return status;

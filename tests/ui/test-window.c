@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui-test-util.h"
 #include "kankyo-application.h"
 
 #include "kankyo-audit.h"
@@ -37,74 +38,10 @@ static char *data_dir;
 
 /* ---- helpers ---- */
 
-static gboolean
-tick (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the main context until @cond holds or @timeout_ms pass. */
-static gboolean
-wait_for (gboolean (*cond) (gpointer), gpointer data, guint timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  guint source = g_timeout_add (20, tick, NULL);
-  gboolean ok;
-
-  while (!(ok = cond (data)) && g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (source);
-  return ok;
-}
-
-static gboolean
-never (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-spin (guint ms)
-{
-  wait_for (never, NULL, ms);
-}
-
-static GtkWidget *
-find_named (GtkWidget *root, const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_named (child, name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWidget *
-find_of_type (GtkWidget *root, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_of_type (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static GtkWidget *
 window_child (const char *name)
 {
-  GtkWidget *widget = find_named (GTK_WIDGET (window), name);
+  GtkWidget *widget = ui_test_find_named (GTK_WIDGET (window), name);
 
   if (widget == NULL)
     g_error ("no widget named %s in the window", name);
@@ -142,7 +79,7 @@ press (GtkWidget *button)
   g_assert_true (gtk_widget_is_sensitive (button));
   handler = g_signal_connect (button, "clicked", G_CALLBACK (on_clicked), &clicked);
   g_assert_true (gtk_widget_activate (button));
-  g_assert_true (wait_for (flag_set, &clicked, 5000));
+  g_assert_true (ui_test_wait_for (flag_set, &clicked, 5000));
   g_signal_handler_disconnect (button, handler);
 }
 
@@ -171,7 +108,7 @@ test_status_bar (void)
   GtkWidget *bar = window_child ("status-bar");
   guint n = 0;
 
-  g_assert_true (wait_for (all_devices_online, NULL, LIVE_TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (all_devices_online, NULL, LIVE_TIMEOUT_MS));
   for (GtkWidget *button = gtk_widget_get_first_child (bar); button != NULL;
        button = gtk_widget_get_next_sibling (button))
     {
@@ -201,13 +138,13 @@ test_navigation (void)
   g_assert_cmpstr (label_text (subtitle), ==, "Cleanroom suite");
 
   /* A click on a symbol of the mimic opens that device's faceplate. */
-  mimic = find_of_type (GTK_WIDGET (window), KANKYO_TYPE_MIMIC_VIEW);
+  mimic = ui_test_find_of_type (GTK_WIDGET (window), KANKYO_TYPE_MIMIC_VIEW);
   g_assert_nonnull (mimic);
   g_assert_true (gtk_widget_get_mapped (mimic));
   g_signal_emit_by_name (mimic, "device-activated", "th_fill");
   g_assert_cmpstr (gtk_stack_get_visible_child_name (levels), ==, "device");
   g_assert_cmpstr (label_text (subtitle), ==, "Cleanroom suite › Fill room temperature and humidity");
-  g_assert_nonnull (find_named (GTK_WIDGET (window), "th_fill.temperature"));
+  g_assert_nonnull (ui_test_find_named (GTK_WIDGET (window), "th_fill.temperature"));
 
   /* Alt+Left: device -> area -> overview */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.back", NULL));
@@ -253,7 +190,7 @@ test_live_values (void)
   g_assert_true (g_str_has_suffix (w.first, " degC"));
   g_assert_false (gtk_widget_has_css_class (w.label, "bad"));
 
-  g_assert_true (wait_for (value_changed_twice, &w, LIVE_TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (value_changed_twice, &w, LIVE_TIMEOUT_MS));
   g_test_message ("th_fill.temperature changed to '%s'", w.last);
   g_assert_cmpstr (w.first, !=, w.last);
   g_free (w.first);
@@ -298,35 +235,22 @@ count_colours (GdkTexture *texture, double *ret_foreground)
   return g_hash_table_size (colours);
 }
 
-static gboolean
-allocated (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
 /* Renders @widget as it is on screen into $KANKYO_BUILD_DIR/tests/ui/@name. */
 static GdkTexture *
 screenshot (GtkWidget *widget, const char *name)
 {
   const char *build_dir = g_getenv ("KANKYO_BUILD_DIR");
   g_autofree char *path = g_build_filename (build_dir ? build_dir : ".", "tests", "ui", name, NULL);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
   GdkTexture *texture;
   int width, height;
 
-  g_assert_true (wait_for (allocated, widget, 5000));
-  spin (100); /* a frame to paint what was allocated */
+  g_assert_true (ui_test_wait_for (ui_test_is_allocated, widget, 5000));
+  ui_test_spin (100); /* a frame to paint what was allocated */
   width = gtk_widget_get_width (widget);
   height = gtk_widget_get_height (widget);
   g_assert_cmpint (width, >, 100);
   g_assert_cmpint (height, >, 100);
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  texture = ui_test_render (widget);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot %s: %dx%d", path, width, height);
   return texture;
@@ -341,15 +265,15 @@ test_screenshot (void)
   guint colours;
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.overview", NULL));
-  spin (200);
+  ui_test_spin (200);
   overview = screenshot (GTK_WIDGET (window), "overview.png");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.area-number", "i", 1));
-  spin (500);
+  ui_test_spin (500);
   g_clear_object (&overview);
   overview = screenshot (GTK_WIDGET (window), "area.png");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.device", "s", "ahu1"));
-  spin (3000); /* a few updates and sparkline samples */
+  ui_test_spin (3000); /* a few updates and sparkline samples */
   texture = screenshot (GTK_WIDGET (window), "window.png");
   colours = count_colours (texture, &foreground);
   g_test_message ("%u colours, %.1f %% not background", colours, foreground * 100);
@@ -419,9 +343,10 @@ test_stale_mimic (void)
   device = kankyo_sim_host_find (sim, "th_fill");
   g_assert_cmpuint (device, !=, G_MAXUINT);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.area-number", "i", 1));
-  g_assert_true (wait_for (fill_temperature_is, GINT_TO_POINTER (KANKYO_QUALITY_GOOD), LIVE_TIMEOUT_MS));
-  spin (500);
-  view = find_of_type (GTK_WIDGET (window), KANKYO_TYPE_MIMIC_VIEW);
+  g_assert_true (
+      ui_test_wait_for (fill_temperature_is, GINT_TO_POINTER (KANKYO_QUALITY_GOOD), LIVE_TIMEOUT_MS));
+  ui_test_spin (500);
+  view = ui_test_find_of_type (GTK_WIDGET (window), KANKYO_TYPE_MIMIC_VIEW);
   g_assert_nonnull (view);
   g_assert_true (kankyo_mimic_view_get_element_bounds (KANKYO_MIMIC_VIEW (view), "room-fill-temp", &box));
   g_assert_true (
@@ -432,15 +357,16 @@ test_stale_mimic (void)
   ink_live = ink_in (live, &box);
 
   kankyo_sim_host_set_server_faults (sim, device, &drop);
-  g_assert_true (wait_for (fill_temperature_is, GINT_TO_POINTER (KANKYO_QUALITY_BAD_COMMUNICATION_ERROR),
-                           LIVE_TIMEOUT_MS));
-  spin (500);
+  g_assert_true (ui_test_wait_for (
+      fill_temperature_is, GINT_TO_POINTER (KANKYO_QUALITY_BAD_COMMUNICATION_ERROR), LIVE_TIMEOUT_MS));
+  ui_test_spin (500);
   stale = screenshot (GTK_WIDGET (window), "mimic-stale.png");
   ink_stale = ink_in (stale, &box);
 
   kankyo_sim_host_set_server_faults (sim, device, &none);
-  g_assert_true (wait_for (fill_temperature_is, GINT_TO_POINTER (KANKYO_QUALITY_GOOD), LIVE_TIMEOUT_MS));
-  spin (500);
+  g_assert_true (
+      ui_test_wait_for (fill_temperature_is, GINT_TO_POINTER (KANKYO_QUALITY_GOOD), LIVE_TIMEOUT_MS));
+  ui_test_spin (500);
   back = screenshot (GTK_WIDGET (window), "mimic-back.png");
   ink_back = ink_in (back, &box);
 
@@ -469,7 +395,7 @@ find_write_dialog (void)
 static gboolean
 dialog_has_result (gpointer data)
 {
-  GtkWidget *result = find_named (GTK_WIDGET (data), "result-label");
+  GtkWidget *result = ui_test_find_named (GTK_WIDGET (data), "result-label");
 
   return *gtk_label_get_text (GTK_LABEL (result)) != '\0';
 }
@@ -502,7 +428,7 @@ fill_cooled_in_engine (gpointer data)
 static gboolean
 fill_cooled_on_screen (gpointer data)
 {
-  GtkWidget *label = find_named (GTK_WIDGET (window), "th_fill.temperature");
+  GtkWidget *label = ui_test_find_named (GTK_WIDGET (window), "th_fill.temperature");
 
   return label != NULL && g_ascii_strtod (label_text (label), NULL) < *(double *) data;
 }
@@ -519,9 +445,9 @@ room_responds (void)
 
   g_assert_false (isnan (before));
   kankyo_sim_host_advance (sim, 1800, 1.0);
-  g_assert_true (wait_for (fill_cooled_in_engine, &below, LIVE_TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (fill_cooled_in_engine, &below, LIVE_TIMEOUT_MS));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.device", "s", "th_fill"));
-  g_assert_true (wait_for (fill_cooled_on_screen, &below, LIVE_TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (fill_cooled_on_screen, &below, LIVE_TIMEOUT_MS));
   g_test_message ("fill room: %.2f degC before the setpoint change, %.2f degC 30 simulated minutes after",
                   before, store_value ("th_fill.temperature"));
 }
@@ -546,10 +472,10 @@ test_write_setpoint (void)
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == window);
   g_assert_true (gtk_window_get_modal (GTK_WINDOW (dialog)));
 
-  value_entry = find_named (dialog, "value-entry");
-  reason_entry = find_named (dialog, "reason-entry");
-  write_button = find_named (dialog, "write-button");
-  message = find_named (dialog, "value-message");
+  value_entry = ui_test_find_named (dialog, "value-entry");
+  reason_entry = ui_test_find_named (dialog, "reason-entry");
+  write_button = ui_test_find_named (dialog, "write-button");
+  message = ui_test_find_named (dialog, "value-message");
   g_assert_nonnull (value_entry);
   g_assert_nonnull (reason_entry);
   g_assert_nonnull (write_button);
@@ -576,21 +502,22 @@ test_write_setpoint (void)
   /* Write first asks. */
   shot = screenshot (dialog, "write-dialog.png");
   press (write_button);
-  g_test_message ("confirmation: %s", label_text (find_named (dialog, "confirm-label")));
-  g_assert_true (g_str_has_prefix (label_text (find_named (dialog, "confirm-label")),
+  g_test_message ("confirmation: %s", label_text (ui_test_find_named (dialog, "confirm-label")));
+  g_assert_true (g_str_has_prefix (label_text (ui_test_find_named (dialog, "confirm-label")),
                                    "Change Supply air temperature setpoint from "));
-  g_assert_true (g_str_has_suffix (label_text (find_named (dialog, "confirm-label")), " to 19 degC?"));
-  press (find_named (dialog, "confirm-button"));
+  g_assert_true (
+      g_str_has_suffix (label_text (ui_test_find_named (dialog, "confirm-label")), " to 19 degC?"));
+  press (ui_test_find_named (dialog, "confirm-button"));
 
-  g_assert_true (wait_for (dialog_has_result, dialog, WRITE_TIMEOUT_MS));
-  result = label_text (find_named (dialog, "result-label"));
+  g_assert_true (ui_test_wait_for (dialog_has_result, dialog, WRITE_TIMEOUT_MS));
+  result = label_text (ui_test_find_named (dialog, "result-label"));
   g_test_message ("result: %s", result);
   g_assert_cmpstr (result, ==, "Confirmed: 19 degC");
   g_clear_object (&shot);
   shot = screenshot (dialog, "write-dialog-result.png");
 
   /* The faceplate behind the dialog follows. */
-  g_assert_true (wait_for (label_shows, NULL, LIVE_TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (label_shows, NULL, LIVE_TIMEOUT_MS));
   gtk_window_close (GTK_WINDOW (dialog));
 
   audit = kankyo_audit_open_readonly (kankyo_engine_get_audit_path (engine), &error);
@@ -628,15 +555,15 @@ test_load_error (void)
       = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
                      "/srv/plant/project.yaml:12:5: poll-period: expected a duration such as 1s");
   KankyoWindow *error_window = kankyo_window_new (app, error);
-  GtkWidget *where = find_named (GTK_WIDGET (error_window), "error-where");
-  GtkWidget *what = find_named (GTK_WIDGET (error_window), "error-message");
+  GtkWidget *where = ui_test_find_named (GTK_WIDGET (error_window), "error-where");
+  GtkWidget *what = ui_test_find_named (GTK_WIDGET (error_window), "error-message");
 
   g_assert_cmpstr (label_text (where), ==, "/srv/plant/project.yaml, line 12, column 5");
   g_assert_cmpstr (label_text (what), ==, "poll-period: expected a duration such as 1s");
   g_assert_false (gtk_widget_get_visible (gtk_widget_get_ancestor (
-      find_named (GTK_WIDGET (error_window), "status-bar"), GTK_TYPE_SCROLLED_WINDOW)));
+      ui_test_find_named (GTK_WIDGET (error_window), "status-bar"), GTK_TYPE_SCROLLED_WINDOW)));
   gtk_window_present (GTK_WINDOW (error_window));
-  spin (300);
+  ui_test_spin (300);
   g_object_unref (screenshot (GTK_WIDGET (error_window), "load-error.png"));
   gtk_window_destroy (GTK_WINDOW (error_window));
 }
@@ -729,36 +656,37 @@ test_stale (void)
   gtk_window_set_default_size (plate_window, 900, 600);
   gtk_window_set_child (plate_window, kankyo_faceplate_new (engine, "room1"));
   gtk_window_present (plate_window);
-  value = find_named (GTK_WIDGET (plate_window), "room1.temperature");
+  value = ui_test_find_named (GTK_WIDGET (plate_window), "room1.temperature");
   g_assert_nonnull (value);
   quality = gtk_widget_get_next_sibling (value);
 
-  g_assert_true (wait_for (lacks_class, value, LIVE_TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (lacks_class, value, LIVE_TIMEOUT_MS));
   g_assert_cmpstr (label_text (quality), ==, "Good");
-  spin (1000);
+  ui_test_spin (1000);
   live = screenshot (GTK_WIDGET (plate_window), "faceplate-live.png");
 
   kankyo_sim_host_stop (sim);
-  g_assert_true (wait_for (has_class, value, LIVE_TIMEOUT_MS));
+  g_assert_true (ui_test_wait_for (has_class, value, LIVE_TIMEOUT_MS));
   g_test_message ("after the simulator stopped: '%s', %s", label_text (value), label_text (quality));
   g_assert_cmpstr (label_text (quality), ==, "Bad: communication lost");
   g_assert_true (gtk_widget_has_css_class (quality, "bad"));
   /* The last value stays on screen, marked. */
   g_assert_true (g_str_has_suffix (label_text (value), " degC"));
-  spin (500);
+  ui_test_spin (500);
   stale = screenshot (GTK_WIDGET (plate_window), "faceplate-stale.png");
 
   /* A write to a device that does not answer fails, and the dialog says so. */
-  press (find_named (GTK_WIDGET (plate_window), "change:room1.setpoint"));
+  press (ui_test_find_named (GTK_WIDGET (plate_window), "change:room1.setpoint"));
   dialog = GTK_WIDGET (find_write_dialog ());
   g_assert_nonnull (dialog);
-  gtk_editable_set_text (GTK_EDITABLE (find_named (dialog, "value-entry")), "21");
-  gtk_editable_set_text (GTK_EDITABLE (find_named (dialog, "reason-entry")), TEST_REASON);
-  press (find_named (dialog, "write-button"));
-  press (find_named (dialog, "confirm-button"));
-  g_assert_true (wait_for (dialog_has_result, dialog, WRITE_TIMEOUT_MS));
-  g_test_message ("write to a stopped device: %s", label_text (find_named (dialog, "result-label")));
-  g_assert_true (g_str_has_prefix (label_text (find_named (dialog, "result-label")), "Not confirmed: "));
+  gtk_editable_set_text (GTK_EDITABLE (ui_test_find_named (dialog, "value-entry")), "21");
+  gtk_editable_set_text (GTK_EDITABLE (ui_test_find_named (dialog, "reason-entry")), TEST_REASON);
+  press (ui_test_find_named (dialog, "write-button"));
+  press (ui_test_find_named (dialog, "confirm-button"));
+  g_assert_true (ui_test_wait_for (dialog_has_result, dialog, WRITE_TIMEOUT_MS));
+  g_test_message ("write to a stopped device: %s", label_text (ui_test_find_named (dialog, "result-label")));
+  g_assert_true (
+      g_str_has_prefix (label_text (ui_test_find_named (dialog, "result-label")), "Not confirmed: "));
   gtk_window_destroy (GTK_WINDOW (dialog));
 
   gtk_window_destroy (plate_window);
@@ -826,7 +754,7 @@ main (int argc, char **argv)
   g_application_activate (G_APPLICATION (app));
   window = gtk_application_get_windows (GTK_APPLICATION (app))->data;
   g_assert_true (KANKYO_IS_WINDOW (window));
-  g_assert_true (wait_for (window_mapped, NULL, 10000));
+  g_assert_true (ui_test_wait_for (window_mapped, NULL, 10000));
 
   g_test_add_func ("/ui/window/status-bar", test_status_bar);
   g_test_add_func ("/ui/window/navigation", test_navigation);
