@@ -21,6 +21,7 @@
 #include <gtk/gtk.h>
 #include <math.h>
 
+#include "bench-util.h"
 #include "kankyo-alarm-banner.h"
 #include "kankyo-alarm-summary.h"
 #include "kankyo-engine.h"
@@ -113,23 +114,6 @@ on_timer (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-stop_loop (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, stop_loop, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 typedef struct
 {
   KankyoSimHost *sim;
@@ -153,26 +137,6 @@ flood_step (gpointer data)
   return ++flood->step < FLOOD_STEPS ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
-static int
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-percentile (GArray *values, double p)
-{
-  guint index;
-
-  if (values->len == 0)
-    return NAN;
-  g_array_sort (values, compare_doubles);
-  index = (guint) MIN (values->len - 1, ceil (p / 100 * values->len) - 1);
-  return g_array_index (values, double, index);
-}
-
 static guint
 banner_total (KankyoAlarmBanner *banner)
 {
@@ -181,21 +145,6 @@ banner_total (KankyoAlarmBanner *banner)
   for (int p = KANKYO_ALARM_PRIORITY_DIAGNOSTIC; p <= KANKYO_ALARM_PRIORITY_HIGH; p++)
     n += kankyo_alarm_banner_get_count (banner, p, TRUE);
   return n;
-}
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  g_rmdir (dir);
 }
 
 int
@@ -254,7 +203,7 @@ main (int argc, char **argv)
 
   gap_ms = g_array_new (FALSE, FALSE, sizeof (double));
   g_timeout_add_full (G_PRIORITY_HIGH, TIMER_MS, on_timer, NULL, NULL);
-  run_for (2000); /* mapped, devices online, textures rendered */
+  bench_run_for (2000); /* mapped, devices online, textures rendered */
   if (banner_total (KANKYO_ALARM_BANNER (banner)) != 0)
     g_error ("alarms before the flood: the benchmark's plant is wrong");
 
@@ -274,8 +223,8 @@ main (int argc, char **argv)
 
   n_banner = banner_total (KANKYO_ALARM_BANNER (banner));
   n_summary = kankyo_alarm_summary_get_n_shown (summary);
-  gap_p99 = percentile (gap_ms, 99);
-  gap_max = percentile (gap_ms, 100);
+  gap_p99 = bench_percentile (gap_ms, 99);
+  gap_max = bench_percentile (gap_ms, 100);
   g_print ("%d alarms over their limits within 1 s; banner, summary and a %d-element mimic; renderer %s\n",
            N_ALARMS, N_SHOWN, G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (window))));
   g_print ("unacknowledged on the banner: %u; listed in the summary: %u (of %d alarms and %d comm-fail)\n",
@@ -304,6 +253,6 @@ main (int argc, char **argv)
   kankyo_engine_stop (engine);
   g_clear_object (&engine);
   g_array_unref (gap_ms);
-  remove_dir (dir);
+  bench_remove_dir (dir);
   return status;
 }

@@ -33,6 +33,7 @@
 
 #include <glib/gstdio.h>
 
+#include "bench-util.h"
 #include "kankyo-alarm-engine.h"
 #include "kankyo-alarm-journal.h"
 #include "kankyo-audit.h"
@@ -220,21 +221,6 @@ thread_cpu_ns (const char *tid)
   return g_ascii_strtoull (text, NULL, 10);
 }
 
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_unlink (path);
-    }
-  g_rmdir (dir);
-}
-
 static guint
 count_activations (KankyoAlarmJournal *journal)
 {
@@ -326,7 +312,7 @@ main (int argc, char *argv[])
   kankyo_audit_close (audit);
   kankyo_alarm_journal_close (journal);
   kankyo_tag_store_unref (b.store);
-  remove_dir (dir);
+  bench_remove_dir (dir);
 
   percent = 100.0 * (double) (cpu1 - cpu0) / 1000.0 / (double) (wall1 - wall0);
   per_cycle_ms = cycles1 > cycles0 ? (double) (cpu1 - cpu0) / 1e6 / (cycles1 - cycles0) : NAN;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench-util.h"
 #include "kankyo-engine.h"
 #include "kankyo-mimic-view.h"
 
@@ -92,22 +93,13 @@ write_files (const char *dir)
     g_error ("%s", error->message);
 }
 
-static gint64
-thread_cpu_us (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * G_GINT64_CONSTANT (1000000) + ts.tv_nsec / 1000;
-}
-
 /* The frame clock always emits before-paint and after-paint around the
  * phases of a frame (update, layout, paint), whichever were asked for. */
 static void
 on_before_paint (GdkFrameClock *clock, gpointer data)
 {
   frame_start = g_get_monotonic_time ();
-  frame_cpu_start = thread_cpu_us ();
+  frame_cpu_start = bench_thread_cpu_us ();
 }
 
 static void
@@ -117,7 +109,7 @@ on_after_paint (GdkFrameClock *clock, gpointer data)
     {
       double ms = (g_get_monotonic_time () - frame_start) / 1000.0;
 
-      double cpu_ms = (thread_cpu_us () - frame_cpu_start) / 1000.0;
+      double cpu_ms = (bench_thread_cpu_us () - frame_cpu_start) / 1000.0;
 
       g_array_append_val (paint_ms, ms);
       g_array_append_val (paint_cpu_ms, cpu_ms);
@@ -144,43 +136,6 @@ static void
 on_batch (KankyoTagStore *store, const KankyoTagSample *samples, guint n_samples, gpointer data)
 {
   n_batches_seen++;
-}
-
-static gboolean
-stop_loop (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, stop_loop, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static int
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-percentile (GArray *values, double p)
-{
-  guint index;
-
-  if (values->len == 0)
-    return NAN;
-  g_array_sort (values, compare_doubles);
-  index = (guint) MIN (values->len - 1, ceil (p / 100 * values->len) - 1);
-  return g_array_index (values, double, index);
 }
 
 int
@@ -236,7 +191,7 @@ main (int argc, char **argv)
   paint_cpu_ms = g_array_new (FALSE, FALSE, sizeof (double));
   gap_ms = g_array_new (FALSE, FALSE, sizeof (double));
   g_timeout_add_full (G_PRIORITY_HIGH, TIMER_MS, on_timer, NULL, NULL);
-  run_for (1500); /* mapped, first values in, textures rendered */
+  bench_run_for (1500); /* mapped, first values in, textures rendered */
   clock = gtk_widget_get_frame_clock (view);
   g_assert_nonnull (clock);
   g_signal_connect (clock, "before-paint", G_CALLBACK (on_before_paint), NULL);
@@ -244,15 +199,15 @@ main (int argc, char **argv)
 
   n_batches_seen = 0;
   measuring = TRUE;
-  run_for (seconds * 1000);
+  bench_run_for (seconds * 1000);
   measuring = FALSE;
 
   n_frames = paint_ms->len;
-  paint_p50 = percentile (paint_ms, 50);
-  paint_p95 = percentile (paint_ms, 95);
-  paint_max = percentile (paint_ms, 100);
-  gap_p99 = percentile (gap_ms, 99);
-  gap_max = percentile (gap_ms, 100);
+  paint_p50 = bench_percentile (paint_ms, 50);
+  paint_p95 = bench_percentile (paint_ms, 95);
+  paint_max = bench_percentile (paint_ms, 100);
+  gap_p99 = bench_percentile (gap_ms, 99);
+  gap_max = bench_percentile (gap_ms, 100);
   g_print ("mimic of %d bound elements, %d tags at 4 Hz, %u s, renderer %s\n", N_DEVICES * TAGS_PER_DEVICE,
            N_DEVICES * TAGS_PER_DEVICE, seconds,
            G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (window))));
@@ -260,8 +215,8 @@ main (int argc, char **argv)
            n_batches_seen / (double) seconds, n_frames, n_frames / (double) seconds);
   g_print ("frame paint: p50 %.2f ms, p95 %.2f ms, max %.2f ms (limit p95 < %.0f ms)\n", paint_p50, paint_p95,
            paint_max, PAINT_P95_LIMIT_MS);
-  g_print ("frame paint, main thread CPU: p50 %.2f ms, p95 %.2f ms\n", percentile (paint_cpu_ms, 50),
-           percentile (paint_cpu_ms, 95));
+  g_print ("frame paint, main thread CPU: p50 %.2f ms, p95 %.2f ms\n", bench_percentile (paint_cpu_ms, 50),
+           bench_percentile (paint_cpu_ms, 95));
   g_print ("mimic_paint_p95_ms: %.2f (target < %.0f)\n", paint_p95, PAINT_P95_LIMIT_MS);
   g_print ("main_loop_longest_block_ms: %.2f (target <= %.0f)\n", gap_max, BLOCK_LIMIT_MS);
   g_print ("main loop: longest gap between %d ms timer runs %.2f ms, p99 %.2f ms (limit %.0f ms)\n", TIMER_MS,
@@ -282,17 +237,6 @@ main (int argc, char **argv)
   gtk_window_destroy (window);
   kankyo_engine_stop (engine);
   g_clear_object (&engine);
-  {
-    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-    const char *name;
-
-    while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-      {
-        g_autofree char *path = g_build_filename (dir, name, NULL);
-
-        g_unlink (path);
-      }
-    g_rmdir (dir);
-  }
+  bench_remove_dir (dir);
   return status;
 }

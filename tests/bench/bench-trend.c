@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench-util.h"
 #include "kankyo-historian.h"
 #include "kankyo-trend-chart.h"
 
@@ -76,20 +77,11 @@ feed (gpointer data)
   return NULL;
 }
 
-static gint64
-thread_cpu_us (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * G_GINT64_CONSTANT (1000000) + ts.tv_nsec / 1000;
-}
-
 static void
 on_before_paint (GdkFrameClock *clock, gpointer data)
 {
   frame_start = g_get_monotonic_time ();
-  frame_cpu_start = thread_cpu_us ();
+  frame_cpu_start = bench_thread_cpu_us ();
   paints_at_start = kankyo_trend_chart_get_n_paints (chart);
 }
 
@@ -101,7 +93,7 @@ on_after_paint (GdkFrameClock *clock, gpointer data)
   if (measuring && frame_start != 0 && kankyo_trend_chart_get_n_paints (chart) != paints_at_start)
     {
       double ms = (g_get_monotonic_time () - frame_start) / 1000.0;
-      double cpu_ms = (thread_cpu_us () - frame_cpu_start) / 1000.0;
+      double cpu_ms = (bench_thread_cpu_us () - frame_cpu_start) / 1000.0;
 
       g_array_append_val (paint_ms, ms);
       g_array_append_val (paint_cpu_ms, cpu_ms);
@@ -122,43 +114,6 @@ on_timer (gpointer data)
     }
   last_timer = now;
   return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-stop_loop (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, stop_loop, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static int
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-percentile (GArray *values, double p)
-{
-  guint index;
-
-  if (values->len == 0)
-    return NAN;
-  g_array_sort (values, compare_doubles);
-  index = (guint) MIN (values->len - 1, ceil (p / 100 * values->len) - 1);
-  return g_array_index (values, double, index);
 }
 
 static gboolean
@@ -192,21 +147,6 @@ newest_sample_shown (void)
         return FALSE;
     }
   return TRUE;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_remove (child);
-    }
-  g_rmdir (path);
 }
 
 int
@@ -269,13 +209,13 @@ main (int argc, char **argv)
   window = GTK_WINDOW (gtk_window_new ());
   gtk_window_set_child (window, GTK_WIDGET (chart));
   gtk_window_present (window);
-  run_for (300);
+  bench_run_for (300);
   /* Make the plot itself 2,000 pixels wide, whatever the axes take. */
   g_assert_true (kankyo_trend_chart_get_plot_area (chart, &plot));
   gtk_widget_set_size_request (GTK_WIDGET (chart),
                                gtk_widget_get_width (GTK_WIDGET (chart)) - (int) plot.size.width + PLOT_WIDTH,
                                720);
-  run_for (1500); /* allocated at the new size, first read in */
+  bench_run_for (1500); /* allocated at the new size, first read in */
   g_assert_true (kankyo_trend_chart_get_plot_area (chart, &plot));
 
   thread = g_thread_new ("bench-trend-feeder", feed, &feeder);
@@ -293,22 +233,22 @@ main (int argc, char **argv)
    * step among the ordinary frames. */
   kankyo_trend_chart_get_range (chart, NULL, &first_to);
   if (!smoke)
-    run_for ((guint) CLAMP ((first_to - g_get_real_time ()) / 1000 - 5000, 0, 60000));
+    bench_run_for ((guint) CLAMP ((first_to - g_get_real_time ()) / 1000 - 5000, 0, 60000));
   kankyo_trend_chart_get_range (chart, NULL, &first_to);
   appended_before = g_atomic_int_get (&feeder.appended);
   measuring = TRUE;
-  run_for (seconds * 1000);
+  bench_run_for (seconds * 1000);
   measuring = FALSE;
   kankyo_trend_chart_get_range (chart, NULL, &last_to);
   g_atomic_int_set (&feeder.stop, 1);
   g_thread_join (thread);
 
   n_frames = paint_ms->len;
-  p50 = percentile (paint_ms, 50);
-  p95 = percentile (paint_ms, 95);
-  p_max = percentile (paint_ms, 100);
-  gap_p99 = percentile (gap_ms, 99);
-  gap_max = percentile (gap_ms, 100);
+  p50 = bench_percentile (paint_ms, 50);
+  p95 = bench_percentile (paint_ms, 95);
+  p_max = bench_percentile (paint_ms, 100);
+  gap_p99 = bench_percentile (gap_ms, 99);
+  gap_max = bench_percentile (gap_ms, 100);
   g_print (
       "trend of %d pens, plot %.0f px wide, live over the last 10 min, %d samples/s a pen arriving, %u s, "
       "renderer %s\n",
@@ -320,7 +260,7 @@ main (int argc, char **argv)
            (last_to - first_to) / 1e6);
   g_print ("trend_paint_p95_ms: %.2f (target %.0f)\n", p95, PAINT_P95_TARGET_MS);
   g_print ("trend_paint_p50_ms: %.2f, max %.2f; main thread CPU p50 %.2f, p95 %.2f\n", p50, p_max,
-           percentile (paint_cpu_ms, 50), percentile (paint_cpu_ms, 95));
+           bench_percentile (paint_cpu_ms, 50), bench_percentile (paint_cpu_ms, 95));
   g_print ("main_loop_longest_gap_ms: %.2f (p99 %.2f, timer every %d ms)\n", gap_max, gap_p99, TIMER_MS);
 
   if (n_frames < seconds || !newest_sample_shown ())
@@ -335,9 +275,9 @@ main (int argc, char **argv)
     }
 
   gtk_window_destroy (window);
-  run_for (100);
+  bench_run_for (100);
   kankyo_historian_close (feeder.historian);
-  remove_tree (dir);
+  bench_remove_dir (dir);
   g_array_unref (paint_ms);
   g_array_unref (paint_cpu_ms);
   g_array_unref (gap_ms);
