@@ -172,42 +172,6 @@ label_text (GtkWidget *widget)
 
 /* ---- real input through xdotool ---- */
 
-static void xdo (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
-static void
-xdo (const char *format, ...)
-{
-  g_autofree char *args = NULL;
-  g_autofree char *command = NULL;
-  g_auto (GStrv) argv = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
-  va_list ap;
-
-  va_start (ap, format);
-  args = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  command = g_strconcat ("xdotool ", args, NULL);
-  g_assert_true (g_shell_parse_argv (command, NULL, &argv, &error));
-  g_assert_true (g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                               NULL, &err, &status, &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("%s failed: %s", command, err);
-  /* The events are in the X server's queue; let GTK read them. */
-  ui_test_spin (60);
-}
-
-static gulong
-window_xid (GtkWindow *window)
-{
-  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
-
-  g_assert_true (GDK_IS_X11_SURFACE (surface));
-  return (gulong) gdk_x11_surface_get_xid (surface);
-}
-
 /* A point of the chart in the coordinates of its X window. */
 static void
 chart_point (double x, double y, int *ret_x, int *ret_y)
@@ -229,7 +193,7 @@ pointer_to (double x, double y)
   int sx, sy;
 
   chart_point (x, y, &sx, &sy);
-  xdo ("mousemove --window %lu %d %d", window_xid (GTK_WINDOW (trends)), sx, sy);
+  ui_test_xdo ("mousemove --window %lu %d %d", ui_test_window_xid (GTK_WINDOW (trends)), sx, sy);
 }
 
 static gint64
@@ -457,7 +421,7 @@ test_zoom_pan (void)
   anchor = kankyo_trend_chart_x_to_time (chart, x);
   old_span = span ();
   before = current_range ();
-  xdo ("click 4");
+  ui_test_xdo ("click 4");
   wait_range_change (&before);
   g_test_message ("wheel up at x %.0f: span %" G_GINT64_FORMAT " s -> %" G_GINT64_FORMAT " s", x,
                   old_span / G_USEC_PER_SEC, span () / G_USEC_PER_SEC);
@@ -471,7 +435,7 @@ test_zoom_pan (void)
   anchor = kankyo_trend_chart_x_to_time (chart, x);
   old_span = span ();
   before = current_range ();
-  xdo ("click --repeat 2 --delay 80 5");
+  ui_test_xdo ("click --repeat 2 --delay 80 5");
   wait_range_change (&before);
   ui_test_spin (200);
   assert_near (span (), (gint64) (old_span * 1.25 * 1.25), 2000, "span after zooming out");
@@ -482,10 +446,12 @@ test_zoom_pan (void)
   shift = (gint64) (200 * (double) span () / plot.size.width);
   chart_point (plot.origin.x + plot.size.width * 0.6, y, &sx1, &sy1);
   chart_point (plot.origin.x + plot.size.width * 0.6 - 200, y, &sx2, &sy2);
-  xdo ("mousemove --window %lu %d %d mousedown 1", window_xid (GTK_WINDOW (trends)), sx1, sy1);
+  ui_test_xdo ("mousemove --window %lu %d %d mousedown 1", ui_test_window_xid (GTK_WINDOW (trends)), sx1,
+               sy1);
   for (int i = 1; i <= 4; i++)
-    xdo ("mousemove --window %lu %d %d", window_xid (GTK_WINDOW (trends)), sx1 + (sx2 - sx1) * i / 4, sy2);
-  xdo ("mouseup 1");
+    ui_test_xdo ("mousemove --window %lu %d %d", ui_test_window_xid (GTK_WINDOW (trends)),
+                 sx1 + (sx2 - sx1) * i / 4, sy2);
+  ui_test_xdo ("mouseup 1");
   wait_range_change (&before);
   g_test_message ("drag: from moved by %" G_GINT64_FORMAT " s",
                   (current_range ().from - before.from) / G_USEC_PER_SEC);
@@ -495,24 +461,24 @@ test_zoom_pan (void)
   g_assert_true (gtk_widget_has_focus (GTK_WIDGET (chart)));
 
   /* Keys, with the pointer off the chart so no cursor is the anchor. */
-  xdo ("mousemove --window %lu 5 5", window_xid (GTK_WINDOW (trends)));
+  ui_test_xdo ("mousemove --window %lu 5 5", ui_test_window_xid (GTK_WINDOW (trends)));
   g_assert_false (kankyo_trend_chart_get_cursor (chart, NULL));
   before = current_range ();
-  xdo ("key minus");
+  ui_test_xdo ("key minus");
   wait_range_change (&before);
   assert_near (span (), (before.to - before.from) * 3 / 2, 2000, "span after '-'");
   assert_near (current_range ().from + span () / 2, before.from + (before.to - before.from) / 2, 2,
                "centre after '-'");
   before = current_range ();
-  xdo ("key Left");
+  ui_test_xdo ("key Left");
   wait_range_change (&before);
   assert_near (current_range ().from, before.from - (before.to - before.from) / 10, 2, "start after Left");
   before = current_range ();
-  xdo ("key plus");
+  ui_test_xdo ("key plus");
   wait_range_change (&before);
   assert_near (span (), (gint64) ((before.to - before.from) / 1.5), 2000, "span after '+'");
   before = current_range ();
-  xdo ("key End");
+  ui_test_xdo ("key End");
   g_assert_true (ui_test_wait_for (range_changed, &before, 5000));
   g_assert_true (kankyo_trend_chart_get_live (chart));
   assert_live_now_inside ();
@@ -604,10 +570,10 @@ test_cursor (void)
 
       g_assert_true (kankyo_trend_chart_get_plot_area (chart, &plot));
       pointer_to (x, plot.origin.y + plot.size.height * 0.4);
-      xdo ("click 1");
+      ui_test_xdo ("click 1");
       g_assert_true (ui_test_wait_for (cursor_pinned_at, &expected, 5000));
       /* The pointer leaving does not take a pinned cursor away. */
-      xdo ("mousemove --window %lu 5 5", window_xid (GTK_WINDOW (trends)));
+      ui_test_xdo ("mousemove --window %lu 5 5", ui_test_window_xid (GTK_WINDOW (trends)));
       g_assert_true (kankyo_trend_chart_get_cursor (chart, &t));
       g_test_message ("clicked at x %.0f: cursor %" G_GINT64_FORMAT " s after the first sample", x,
                       (t - t0) / G_USEC_PER_SEC);
@@ -618,11 +584,11 @@ test_cursor (void)
 
   /* Shift+Right steps the cursor by a pixel; Escape takes it away. */
   g_assert_true (kankyo_trend_chart_get_cursor (chart, &before));
-  xdo ("key shift+Right");
+  ui_test_xdo ("key shift+Right");
   g_assert_true (kankyo_trend_chart_get_cursor (chart, &t));
   assert_near (t - before, pixel_time (), 2, "cursor step");
   check_readout ();
-  xdo ("key Escape");
+  ui_test_xdo ("key Escape");
   g_assert_false (kankyo_trend_chart_get_cursor (chart, NULL));
   g_assert_null (kankyo_trend_chart_get_cursor_readout (chart));
 }

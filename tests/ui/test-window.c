@@ -122,12 +122,19 @@ test_status_bar (void)
   g_test_message ("%u devices online in the status bar", n);
 }
 
+static gboolean
+stack_shows_device (gpointer data)
+{
+  return g_strcmp0 (gtk_stack_get_visible_child_name (data), "device") == 0;
+}
+
 static void
 test_navigation (void)
 {
   GtkStack *levels = GTK_STACK (window_child ("level-stack"));
   GtkWidget *subtitle = window_child ("subtitle");
   GtkWidget *mimic;
+  graphene_rect_t box;
 
   g_assert_cmpstr (gtk_stack_get_visible_child_name (levels), ==, "overview");
   g_assert_cmpstr (label_text (subtitle), ==, "Plant overview");
@@ -137,16 +144,27 @@ test_navigation (void)
   g_assert_cmpstr (gtk_stack_get_visible_child_name (levels), ==, "area");
   g_assert_cmpstr (label_text (subtitle), ==, "Cleanroom suite");
 
-  /* A click on a symbol of the mimic opens that device's faceplate. */
+  /* A click on a symbol of the mimic opens that device's faceplate: a real
+   * click, through the X server, on the fill room's temperature. */
   mimic = ui_test_find_of_type (GTK_WIDGET (window), KANKYO_TYPE_MIMIC_VIEW);
   g_assert_nonnull (mimic);
-  g_assert_true (gtk_widget_get_mapped (mimic));
-  g_signal_emit_by_name (mimic, "device-activated", "th_fill");
-  g_assert_cmpstr (gtk_stack_get_visible_child_name (levels), ==, "device");
+  g_assert_true (ui_test_wait_for (ui_test_is_allocated, mimic, 5000));
+  ui_test_spin (200);
+  g_assert_true (kankyo_mimic_view_get_element_bounds (KANKYO_MIMIC_VIEW (mimic), "room-fill-temp", &box));
+  ui_test_click (mimic, box.origin.x + box.size.width / 2, box.origin.y + box.size.height / 2);
+  g_assert_true (ui_test_wait_for (stack_shows_device, levels, 3000));
   g_assert_cmpstr (label_text (subtitle), ==, "Cleanroom suite › Fill room temperature and humidity");
   g_assert_nonnull (ui_test_find_named (GTK_WIDGET (window), "th_fill.temperature"));
 
   /* Alt+Left: device -> area -> overview */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.back", NULL));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (levels), ==, "area");
+
+  /* The keyboard does the same: arrows move the focus from element to
+   * element, Enter opens the focused one's device. */
+  gtk_widget_grab_focus (mimic);
+  ui_test_xdo ("key --window %lu Right Right Return", ui_test_window_xid (window));
+  g_assert_true (ui_test_wait_for (stack_shows_device, levels, 3000));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.back", NULL));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (levels), ==, "area");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "nav.back", NULL));

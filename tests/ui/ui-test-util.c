@@ -1,6 +1,9 @@
 /* ui-test-util.c: main-loop waits and widget lookups shared by the UI tests. */
 #include "ui-test-util.h"
 
+#include <gdk/x11/gdkx.h>
+#include <math.h>
+
 static gboolean
 tick (gpointer data)
 {
@@ -91,4 +94,50 @@ ui_test_render (GtkWidget *widget)
   g_assert_nonnull (node);
   return gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
                                       &GRAPHENE_RECT_INIT (0, 0, width, height));
+}
+
+void
+ui_test_xdo (const char *format, ...)
+{
+  g_autofree char *args = NULL;
+  g_autofree char *command = NULL;
+  g_auto (GStrv) argv = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+  va_list ap;
+
+  va_start (ap, format);
+  args = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  command = g_strconcat ("xdotool ", args, NULL);
+  g_assert_true (g_shell_parse_argv (command, NULL, &argv, &error));
+  g_assert_true (g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s failed: %s", command, err);
+  ui_test_spin (60);
+}
+
+gulong
+ui_test_window_xid (GtkWindow *window)
+{
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+
+  g_assert_true (GDK_IS_X11_SURFACE (surface));
+  return (gulong) gdk_x11_surface_get_xid (surface);
+}
+
+void
+ui_test_click (GtkWidget *widget, double x, double y)
+{
+  GtkNative *native = gtk_widget_get_native (widget);
+  graphene_point_t p;
+  double tx = 0, ty = 0;
+
+  g_assert_true (gtk_widget_compute_point (widget, GTK_WIDGET (native), &GRAPHENE_POINT_INIT (x, y), &p));
+  gtk_native_get_surface_transform (native, &tx, &ty);
+  ui_test_xdo ("mousemove --window %lu %d %d click 1", ui_test_window_xid (GTK_WINDOW (native)),
+               (int) round (p.x + tx), (int) round (p.y + ty));
 }

@@ -1,6 +1,7 @@
 /* ui-test-util.h: what every UI test does to a real window under Xvfb:
- * let the main loop run until something holds, and find widgets by name
- * or type. */
+ * let the main loop run until something holds, find widgets by name or
+ * type, render them, and send real input. GTK 4.8 cannot synthesise
+ * input, so input goes through xdotool to the X server. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -21,5 +22,13 @@ GtkWidget *ui_test_find_of_type (GtkWidget *root, GType type);
 /* @widget as it is on screen, rendered by its window's renderer. A widget
  * that has not drawn yet gives no node; this waits until it has. */
 GdkTexture *ui_test_render (GtkWidget *widget);
+
+/* Real X input: runs `xdotool ARGS` (the X server's queue, as a user's
+ * mouse and keyboard would fill it), then lets GTK read the events. */
+void ui_test_xdo (const char *format, ...) G_GNUC_PRINTF (1, 2);
+/* The X window of @window's surface, for xdotool's --window. */
+gulong ui_test_window_xid (GtkWindow *window);
+/* Moves the pointer to (@x, @y) of @widget and clicks the first button. */
+void ui_test_click (GtkWidget *widget, double x, double y);
 
 G_END_DECLS
