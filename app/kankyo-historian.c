@@ -715,14 +715,45 @@ pack_problem (KankyoHistorian *self, guint tag, guint level, gint64 bucket, cons
                           self->path, name, when, detail);
 }
 
+/* Writes self->w_rollups as the pack row of @tag and @level at @start, or
+ * removes the row when nothing is left in it; @what names the work in an
+ * error. */
+static gboolean
+put_pack (KankyoHistorian *self, guint tag, guint level, gint64 start, const char *what, GError **error)
+{
+  sqlite3_stmt *stmt;
+  gsize len;
+  guint8 *data;
+
+  if (self->w_rollups->len == 0)
+    {
+      if ((stmt = wstmt (self, W_DELETE_PACK, error)) == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, tag);
+      sqlite3_bind_int (stmt, 2, level);
+      sqlite3_bind_int64 (stmt, 3, start);
+      return step_done (self, stmt, what, error);
+    }
+  data = kankyo_history_rollups_encode ((KankyoHistoryRollup *) self->w_rollups->data, self->w_rollups->len,
+                                        start, &len);
+  if ((stmt = wstmt (self, W_UPSERT_PACK, error)) == NULL)
+    {
+      g_free (data);
+      return FALSE;
+    }
+  sqlite3_bind_int64 (stmt, 1, tag);
+  sqlite3_bind_int (stmt, 2, level);
+  sqlite3_bind_int64 (stmt, 3, start);
+  sqlite3_bind_blob64 (stmt, 4, data, len, g_free);
+  return step_done (self, stmt, what, error);
+}
+
 /* Folds the tag's recent rows of one pack into the pack row. */
 static gboolean
 flush_pack (KankyoHistorian *self, guint tag, guint level, gint64 start, GError **error)
 {
   const Level *lv = &levels[level];
   sqlite3_stmt *stmt;
-  gsize len;
-  guint8 *data;
   int rc;
 
   g_array_set_size (self->w_rollups, 0);
@@ -792,27 +823,7 @@ flush_pack (KankyoHistorian *self, guint tag, guint level, gint64 start, GError 
   if (!step_done (self, stmt, _ ("store rollups"), error))
     return FALSE;
 
-  if (self->w_rollups->len == 0)
-    {
-      if ((stmt = wstmt (self, W_DELETE_PACK, error)) == NULL)
-        return FALSE;
-      sqlite3_bind_int64 (stmt, 1, tag);
-      sqlite3_bind_int (stmt, 2, level);
-      sqlite3_bind_int64 (stmt, 3, start);
-      return step_done (self, stmt, _ ("store rollups"), error);
-    }
-  data = kankyo_history_rollups_encode ((KankyoHistoryRollup *) self->w_rollups->data, self->w_rollups->len,
-                                        start, &len);
-  if ((stmt = wstmt (self, W_UPSERT_PACK, error)) == NULL)
-    {
-      g_free (data);
-      return FALSE;
-    }
-  sqlite3_bind_int64 (stmt, 1, tag);
-  sqlite3_bind_int (stmt, 2, level);
-  sqlite3_bind_int64 (stmt, 3, start);
-  sqlite3_bind_blob64 (stmt, 4, data, len, g_free);
-  return step_done (self, stmt, _ ("store rollups"), error);
+  return put_pack (self, tag, level, start, _ ("store rollups"), error);
 }
 
 static gboolean
@@ -1246,8 +1257,6 @@ trim_pack (KankyoHistorian *self, guint tag, guint level, gint64 keep_from, GErr
   gint64 start = floor_div (keep_from, lv->pack) * lv->pack;
   sqlite3_stmt *stmt;
   guint keep;
-  gsize len;
-  guint8 *data;
   int rc;
 
   if (start == keep_from)
@@ -1277,27 +1286,7 @@ trim_pack (KankyoHistorian *self, guint tag, guint level, gint64 keep_from, GErr
   if (keep == 0)
     return TRUE;
   g_array_remove_range (self->w_rollups, 0, keep);
-  if (self->w_rollups->len == 0)
-    {
-      if ((stmt = wstmt (self, W_DELETE_PACK, error)) == NULL)
-        return FALSE;
-      sqlite3_bind_int64 (stmt, 1, tag);
-      sqlite3_bind_int (stmt, 2, level);
-      sqlite3_bind_int64 (stmt, 3, start);
-      return step_done (self, stmt, _ ("remove old rollups"), error);
-    }
-  data = kankyo_history_rollups_encode ((KankyoHistoryRollup *) self->w_rollups->data, self->w_rollups->len,
-                                        start, &len);
-  if ((stmt = wstmt (self, W_UPSERT_PACK, error)) == NULL)
-    {
-      g_free (data);
-      return FALSE;
-    }
-  sqlite3_bind_int64 (stmt, 1, tag);
-  sqlite3_bind_int (stmt, 2, level);
-  sqlite3_bind_int64 (stmt, 3, start);
-  sqlite3_bind_blob64 (stmt, 4, data, len, g_free);
-  return step_done (self, stmt, _ ("remove old rollups"), error);
+  return put_pack (self, tag, level, start, _ ("remove old rollups"), error);
 }
 
 /* Removes at most RETENTION_STEP_ROWS rows of each kind of one tag that
