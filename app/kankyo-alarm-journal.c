@@ -1814,7 +1814,7 @@ draw_areas (Doc *d)
   const GArray *areas = d->p->areas;
   const Column columns[] = {
     { _ ("Area"), MARGIN + 4, 400, ALIGN_LEFT },
-    { _ ("Alarms"), MARGIN + 560, 0, ALIGN_RIGHT },
+    { C_ ("column: a count", "Alarms"), MARGIN + 560, 0, ALIGN_RIGHT },
     { _ ("Alarms per hour"), PAGE_WIDTH - MARGIN - 4, 0, ALIGN_RIGHT },
   };
   guint shown = MIN (areas->len, PDF_MAX_ROWS);
@@ -1841,7 +1841,7 @@ draw_floods (Doc *d)
     { _ ("Start"), MARGIN + 4, 200, ALIGN_LEFT },
     { _ ("End"), MARGIN + 220, 200, ALIGN_LEFT },
     { _ ("Duration"), MARGIN + 560, 0, ALIGN_RIGHT },
-    { _ ("Alarms"), PAGE_WIDTH - MARGIN - 4, 0, ALIGN_RIGHT },
+    { C_ ("column: a count", "Alarms"), PAGE_WIDTH - MARGIN - 4, 0, ALIGN_RIGHT },
   };
   guint shown = MIN (floods->len, PDF_MAX_ROWS);
 
@@ -1870,7 +1870,7 @@ draw_actors (Doc *d, const char *title, const char *note, const GArray *actors, 
     { _ ("Rank"), MARGIN + 28, 0, ALIGN_RIGHT },
     { _ ("Alarm"), MARGIN + 40, 250, ALIGN_LEFT },
     { _ ("Message"), MARGIN + 300, 290, ALIGN_LEFT },
-    { _ ("Alarms"), MARGIN + 670, 0, ALIGN_RIGHT },
+    { C_ ("column: a count", "Alarms"), MARGIN + 670, 0, ALIGN_RIGHT },
     { _ ("Chattering"), PAGE_WIDTH - MARGIN - 4, 0, ALIGN_RIGHT },
   };
   guint first = ranked ? 0 : 1;

@@ -973,7 +973,7 @@ show_performance (KankyoAlarmHistory *self)
   add_cell (grid, 1, 4, flood, FALSE);
 
   {
-    const char *const columns[] = { _ ("Area"), _ ("Alarms"), _ ("Per hour"), NULL };
+    const char *const columns[] = { _ ("Area"), C_ ("column: a count", "Alarms"), _ ("Per hour"), NULL };
 
     grid = add_table (self, _ ("Alarms by area"), "performance-areas", columns);
   }
@@ -990,7 +990,7 @@ show_performance (KankyoAlarmHistory *self)
   end_table (grid, p->areas->len, 3);
 
   {
-    const char *const columns[] = { _ ("Start"), _ ("End"), _ ("Alarms"), NULL };
+    const char *const columns[] = { _ ("Start"), _ ("End"), C_ ("column: a count", "Alarms"), NULL };
 
     grid = add_table (self, _ ("Floods"), "performance-floods", columns);
   }
@@ -1008,7 +1008,8 @@ show_performance (KankyoAlarmHistory *self)
   end_table (grid, p->floods->len, 3);
 
   {
-    const char *const columns[] = { _ ("Alarm"), _ ("Message"), _ ("Alarms"), _ ("Chatter"), NULL };
+    const char *const columns[]
+        = { _ ("Alarm"), _ ("Message"), C_ ("column: a count", "Alarms"), _ ("Chatter"), NULL };
 
     grid = add_table (self, _ ("Chattering alarms (3 or more within 60 s of returning)"),
                       "performance-chattering", columns);
@@ -1043,7 +1044,7 @@ show_performance (KankyoAlarmHistory *self)
   end_table (grid, p->stale->len, 3);
 
   {
-    const char *const columns[] = { _ ("Alarm"), _ ("Message"), _ ("Alarms"), NULL };
+    const char *const columns[] = { _ ("Alarm"), _ ("Message"), C_ ("column: a count", "Alarms"), NULL };
 
     grid = add_table (self, _ ("The ten most frequent alarms"), "performance-top-ten", columns);
   }
